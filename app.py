@@ -1,0 +1,62 @@
+"""Wiring only: the Chalice app, its middleware, one blueprint per domain, the event handlers.
+
+Event handlers are declared here (not in blueprints) so they run with the app's middleware, and
+each is one line into its domain's jobs module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Cron
+
+from chalicelib import clock, nightly
+from chalicelib.coupons.api import bp as coupons_bp
+from chalicelib.http import error_middleware
+from chalicelib.loyalty.api import bp as loyalty_bp
+from chalicelib.observability import logger, metrics
+from chalicelib.ops import bp as ops_bp
+from chalicelib.tradein import jobs as tradein_jobs
+from chalicelib.tradein.api import bp as tradein_bp
+
+app = Chalice(app_name="loyalty-backend")
+app.experimental_feature_flags.update(["BLUEPRINTS"])
+
+app.register_middleware(error_middleware, "http")
+
+
+@app.middleware("http")
+def correlation_id(event: Any, get_response: Any) -> Any:
+    request_id = (event.context or {}).get("requestId")
+    logger.set_correlation_id(request_id)
+    logger.append_keys(route=event.context.get("resourcePath") if event.context else None)
+    return get_response(event)
+
+
+for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp):
+    app.register_blueprint(blueprint)
+
+
+# Schedules run in UTC: 01:30 UTC is 02:30 or 03:30 in Amsterdam, always the same local date.
+@app.schedule(Cron(30, 1, "*", "*", "?", "*"), name="nightly_loyalty")
+def nightly_loyalty(event: Any) -> dict[str, Any]:
+    return _run_nightly("nightly_loyalty", event)
+
+
+@app.schedule(Cron(45, 1, "*", "*", "?", "*"), name="nightly_tradein")
+def nightly_tradein(event: Any) -> dict[str, Any]:
+    return _run_nightly("nightly_tradein", event)
+
+
+@app.lambda_function(name="on_proof_uploaded")
+def on_proof_uploaded(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return tradein_jobs.on_proof_uploaded(event)
+
+
+def _run_nightly(job: str, event: Any) -> dict[str, Any]:
+    today = clock.event_date(event)
+    logger.set_correlation_id(getattr(event, "event_id", None))
+    summary = nightly.JOBS[job](today)
+    logger.info("nightly run done", extra={"job": job, "as_of": today.isoformat(), "summary": summary})
+    metrics.flush_metrics(raise_on_empty_metrics=False)
+    return summary

@@ -1,0 +1,69 @@
+"""One typed settings object, fed by environment variables (rule G5).
+
+Read at call time (`settings()`), never cached at import, so tests and stages can change the
+environment. Table names are the exception: PynamoDB fixes them when the models are imported,
+so the environment must be set before the first import (tests/conftest.py does that).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CouponTier(BaseModel):
+    amount_cents: int
+    points: int
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    stage: str = "dev"
+    aws_region: str = Field(default="eu-west-1", alias="AWS_DEFAULT_REGION")
+
+    # auth
+    auth_mode: Literal["dev", "cognito"] = "dev"
+    auth_dev_secret: str = "local-dev-secret-change-me-32-bytes!"
+    cognito_user_pool_id: str = ""
+    cognito_app_client_id: str = ""
+
+    # resources
+    table_prefix: str = "loyalty-dev-"
+    proofs_bucket: str = "loyalty-dev-proofs"
+    ses_sender: str = "noreply@example.com"
+    proof_upload_queue: str = ""  # local event bridge only: SQS queue fed by the bucket
+
+    # loyalty (L1, L6, L7, L8, L9, L12)
+    cents_per_point: int = 100
+    return_period_days: int = 30
+    base_points_validity_years: int = 2
+    event_points_validity_years: int = 1
+    welcome_points: int = 250
+    consent_points: int = 100
+    expiring_window_days: int = 90
+    maturity_shards: int = 8
+
+    # coupons (C1, C2, C5, C6)
+    coupon_tiers: list[CouponTier] = [
+        CouponTier(amount_cents=2000, points=1000),
+        CouponTier(amount_cents=4000, points=2000),
+    ]
+    coupon_validity_years: int = 1
+    coupon_min_basket_cents: int = 2001
+    coupon_excluded_channels: list[str] = ["outlet", "phone_subscriptions", "marketplace"]
+
+    # trade-in (T4, T13)
+    employee_email_domains: list[str] = ["mediamarkt.nl", "microsoft.com", "intel.com"]
+    proof_max_bytes: int = 10 * 1024 * 1024
+    proof_upload_seconds: int = 900
+    organiser_iban: str = "NL91ABNA0417164300"
+    organiser_bic: str = "ABNANL2A"
+    organiser_name: str = "MediaMarkt Trade-in"
+
+
+def settings() -> Settings:
+    """The settings as the environment says now."""
+    return Settings()

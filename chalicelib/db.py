@@ -1,0 +1,51 @@
+"""AWS connections, created lazily (never at import) so tests can swap the endpoint.
+
+boto3 and PynamoDB both follow AWS_ENDPOINT_URL (moto's server locally, in-process moto in tests).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+
+def table_name(name: str) -> str:
+    """The stage's physical table name. Read at model import time (see config.py)."""
+    return f"{settings().table_prefix}{name}"
+
+
+@lru_cache(maxsize=16)
+def client(service: str) -> Any:
+    """A cached boto3 client for `service` in the configured region."""
+    return boto3.session.Session().client(service, region_name=settings().aws_region)
+
+
+def connection() -> Connection:
+    """A PynamoDB connection for transactions (TransactWrite/TransactGet)."""
+    return Connection(region=settings().aws_region)
+
+
+def all_models() -> list[type[Model]]:
+    """Every PynamoDB model of every domain: the one source for provisioning and the template."""
+    from chalicelib.coupons import models as coupon_models
+    from chalicelib.loyalty import models as loyalty_models
+    from chalicelib.tradein import models as tradein_models
+
+    found: list[type[Model]] = []
+    for module in (loyalty_models, coupon_models, tradein_models):
+        for name in getattr(module, "__all__", []):
+            found.append(getattr(module, name))
+    return found
+
+
+def reset_connections() -> None:
+    """Forget cached clients and PynamoDB connections (tests switch endpoints between cases)."""
+    client.cache_clear()
+    for model in all_models():
+        model._connection = None

@@ -1,0 +1,34 @@
+"""E-mails through Amazon SES. Bodies are rendered by the domains; this only sends.
+
+Never logs the recipient (T15): callers pass an id to log instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.config import settings
+from chalicelib.db import client
+from chalicelib.observability import logger
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+def send(email: Email, reference: str) -> str:
+    """Send one e-mail; returns the SES message id. `reference` (an id, not personal data) is logged."""
+    body: dict[str, dict[str, str]] = {"Text": {"Data": email.text, "Charset": "UTF-8"}}
+    if email.html:
+        body["Html"] = {"Data": email.html, "Charset": "UTF-8"}
+    answer = client("ses").send_email(
+        Source=settings().ses_sender,
+        Destination={"ToAddresses": [email.to]},
+        Message={"Subject": {"Data": email.subject, "Charset": "UTF-8"}, "Body": body},
+    )
+    logger.info("email sent", extra={"reference": reference, "message_id": answer["MessageId"]})
+    return str(answer["MessageId"])

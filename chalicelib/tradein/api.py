@@ -1,0 +1,5 @@
+"""HTTP routes of the tradein domain."""
+
+from chalice import Blueprint
+
+bp = Blueprint(__name__)
