@@ -114,3 +114,31 @@ def api(client: Client) -> Callable[..., Any]:
         return call(client, method, path, headers, body)
 
     return send
+
+
+@pytest.fixture(scope="session")
+def _moto_server_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_server(_moto_server_url: str) -> Iterator[str]:
+    """A real HTTP endpoint (moto's server) for tests that race threads against DynamoDB.
+
+    Resets the server's state, points boto3 and PynamoDB at it and provisions everything.
+    """
+    import requests
+
+    requests.post(f"{_moto_server_url}/moto-api/reset", timeout=10)
+    os.environ["AWS_ENDPOINT_URL"] = _moto_server_url
+    reset_connections()
+    provision()
+    yield _moto_server_url
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    reset_connections()
