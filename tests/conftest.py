@@ -4,7 +4,6 @@ PynamoDB fixes table names at import."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -78,24 +77,26 @@ def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
 
 @pytest.fixture
 def travel() -> Iterator[Callable[[str | datetime], Any]]:
-    """travel("2017-08-10T14:00") moves the clock (Amsterdam time when no offset is given)."""
-    travellers: list[Any] = []
+    """travel("2017-08-10T14:00") moves the clock (Amsterdam time when no offset is given).
+
+    Call it again to jump elsewhere; the clock ticks on from each destination.
+    """
+    current: list[Any] = []
 
     def go(when: str | datetime) -> Any:
         instant = datetime.fromisoformat(when) if isinstance(when, str) else when
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=AMSTERDAM)
-        for t in travellers:
-            t.stop()
+        if current:
+            current.pop().stop()
         traveller = time_machine.travel(instant, tick=True)
         traveller.start()
-        travellers.append(traveller)
+        current.append(traveller)
         return traveller
 
     yield go
-    for t in reversed(travellers):
-        with contextlib.suppress(RuntimeError):
-            t.stop()
+    if current:
+        current.pop().stop()
 
 
 def call(client: Client, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None) -> Any:
