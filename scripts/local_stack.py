@@ -1,0 +1,291 @@
+"""The local stack behind `make run`: everything the deployed product has, on 127.0.0.1.
+
+1. moto's server (the AWS stand-in) on MOTO_PORT (default 5001), in this process;
+2. provisioning of every table, the proofs bucket (with its `proofs/` -> SQS notification) and
+   the SES sender, with the `dev` stage's environment from .chalice/config.json;
+3. the trade-in campaigns seeded for today;
+4. `chalice local --stage dev` on PORT (default 8000), a child process in its own process group;
+5. the nightly jobs, at start and every LOCAL_NIGHTLY_SECONDS (default 300);
+6. the local event bridge: polls the upload queue and hands each S3 notification to the app's
+   `on_proof_uploaded`, as the bucket notification does in AWS;
+7. a banner with the URLs, dev tokens and a few commands to try;
+8. a clean stop on Ctrl-C or SIGTERM (the chalice process group is signalled and reaped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+MAX_DELIVERIES = 5  # an upload that fails this often is dropped from the queue (and logged)
+
+log = logging.getLogger("local-stack")
+
+
+def stage_environment(stage: str = "dev") -> dict[str, str]:
+    """The environment variables `chalice local --stage <stage>` gives the app."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def local_environment(moto_url: str) -> dict[str, str]:
+    """What this process and its children need to reach the local AWS stand-in."""
+    return {
+        **stage_environment("dev"),
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"),
+    }
+
+
+class Repeater(threading.Thread):
+    """Runs `work` now and then every `interval` seconds until `stop` is set; logs, never dies."""
+
+    def __init__(self, name: str, work: Callable[[], object], interval: float, stop: threading.Event) -> None:
+        super().__init__(name=name, daemon=True)
+        self.work = work
+        self.interval = interval
+        self.stop = stop
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.work()
+            except Exception:  # a failing job or delivery must not take the stack down
+                log.exception("%s failed", self.name)
+            self.stop.wait(self.interval)
+
+
+def run_nightly_jobs() -> None:
+    """Every nightly job for today's Amsterdam date, as the schedules do in AWS."""
+    from chalicelib import clock, nightly
+
+    today = clock.today()
+    for name, job in nightly.JOBS.items():
+        summary = job(today)
+        log.info("nightly %s as of %s: %s", name, today.isoformat(), json.dumps(summary, default=str))
+
+
+def deliver_uploads(queue_url: str, handler: Callable[[dict[str, Any], Any], Any]) -> int:
+    """One poll of the upload queue: each S3 notification goes to `handler`; returns how many."""
+    from chalicelib.db import client
+
+    sqs = client("sqs")
+    answer = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=1,
+        VisibilityTimeout=30,
+        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+    )
+    delivered = 0
+    for message in answer.get("Messages", []):
+        event = json.loads(message["Body"])
+        receipt = message["ReceiptHandle"]
+        if event.get("Event") == "s3:TestEvent" or "Records" not in event:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
+            continue
+        keys = [unquote_plus(record["s3"]["object"]["key"]) for record in event["Records"]]
+        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        try:
+            result = handler(event, None)
+        except Exception:
+            log.exception("bridge: on_proof_uploaded failed for %s (attempt %d)", keys, attempts)
+            if attempts >= MAX_DELIVERIES:
+                log.error("bridge: dropping %s after %d attempts", keys, attempts)
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
+            continue
+        log.info("bridge: delivered %s to on_proof_uploaded -> %s", keys, json.dumps(result, default=str))
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
+        delivered += 1
+    return delivered
+
+
+def _die_with_parent() -> None:
+    """In the chalice child (Linux): get SIGINT if this script dies without cleaning up."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def start_chalice(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`chalice local --stage dev` in its own process group, so it can be stopped as a whole."""
+    chalice = shutil.which("chalice", path=str(Path(sys.executable).parent)) or shutil.which("chalice")
+    if chalice is None:
+        raise SystemExit("chalice is not installed: run `make install`")
+    command = [chalice, "local", "--stage", "dev", "--host", HOST, "--port", str(port)]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+        preexec_fn=_die_with_parent,  # only a prctl call between fork and exec
+    )
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGINT (what chalice's reloader handles), then SIGTERM, then SIGKILL, to the whole group."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            break
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+    # the reloader's worker shares the group: make sure nothing of it survives
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for_http(url: str, timeout: float, alive: Callable[[], bool]) -> bool:
+    """True once `url` answers 200; False on timeout or when `alive()` turns False."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def banner(api_url: str, moto_url: str, campaign_ids: list[str]) -> str:
+    """What a newcomer needs to start: URLs, dev tokens and three commands to try."""
+    from chalicelib.auth import mint_dev_token
+
+    member = mint_dev_token("demo-member", ["member"])
+    pos = mint_dev_token("demo-pos", ["pos"])
+    backoffice = mint_dev_token("demo-backoffice", ["backoffice"])
+    return "\n".join(
+        [
+            "",
+            "Local stack is up (Ctrl-C stops everything).",
+            f"  API            {api_url}",
+            f"  AWS (moto)     {moto_url}   (dashboard: {moto_url}/moto-api/)",
+            f"  campaigns      {', '.join(campaign_ids) or '-'}",
+            "Dev tokens (valid 24 h; mint more with `python scripts/mint_token.py SUBJECT [ROLE ...]`):",
+            f"  member      demo-member      {member}",
+            f"  pos         demo-pos         {pos}",
+            f"  backoffice  demo-backoffice  {backoffice}",
+            "Try this:",
+            f"  curl {api_url}/health",
+            f"  curl {api_url}/tradein/campaigns",
+            f'  curl -H "Authorization: Bearer {member}" {api_url}/members/me',
+            "",
+        ]
+    )
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("werkzeug", "botocore", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    moto_port = int(os.environ.get("MOTO_PORT", "5001"))
+    api_port = int(os.environ.get("PORT", "8000"))
+    nightly_seconds = float(os.environ.get("LOCAL_NIGHTLY_SECONDS", "300"))
+    moto_url = f"http://{HOST}:{moto_port}"
+    api_url = f"http://{HOST}:{api_port}"
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        log.info("%s received, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    # The environment must be set before chalicelib is imported: PynamoDB fixes table names then.
+    env = local_environment(moto_url)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
+    moto.start()
+    chalice: subprocess.Popen[bytes] | None = None
+    workers: list[Repeater] = []
+    try:
+        if not wait_for_http(f"{moto_url}/moto-api/data.json", 30, lambda: True):
+            log.error("moto did not start on %s", moto_url)
+            return 1
+        log.info("moto server on %s", moto_url)
+
+        from app import on_proof_uploaded
+        from chalicelib import clock
+        from chalicelib.provision import provision
+        from chalicelib.tradein.service import seed_campaigns
+
+        provisioned = provision()
+        log.info("provisioned: %d tables created, bucket %s", len(provisioned["tables_created"]), provisioned["bucket"])
+        campaign_ids = list(seed_campaigns(clock.today()))
+        log.info("seeded campaigns: %s", ", ".join(campaign_ids))
+
+        chalice = start_chalice(api_port, env)
+        if not wait_for_http(f"{api_url}/health", 90, lambda: chalice is not None and chalice.poll() is None):
+            log.error("chalice local did not answer on %s/health", api_url)
+            return 1
+
+        queue_url = provisioned["upload_queue"]
+        workers.append(Repeater("nightly", run_nightly_jobs, nightly_seconds, stop))
+        if queue_url:
+            workers.append(Repeater("bridge", lambda: deliver_uploads(queue_url, on_proof_uploaded), 0.2, stop))
+        for worker in workers:
+            worker.start()
+        print(banner(api_url, moto_url, campaign_ids), flush=True)
+
+        while not stop.wait(0.5):
+            if chalice.poll() is not None:
+                log.error("chalice local exited with %s", chalice.returncode)
+                return 1
+        return 0
+    finally:
+        stop.set()
+        if chalice is not None:
+            stop_process_group(chalice)
+        for worker in workers:
+            worker.join(timeout=15)
+        moto.stop()
+        log.info("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
