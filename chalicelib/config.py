@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     consent_points: int = 100
     expiring_window_days: int = 90
     maturity_shards: int = 8
+    # at most this many lots in one spend or claw-back transaction (DynamoDB holds 100 actions)
+    spend_max_lots: int = 90
 
     # coupons (C1, C2, C5, C6)
     coupon_tiers: list[CouponTier] = [

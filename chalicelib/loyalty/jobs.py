@@ -1,9 +1,27 @@
-"""Nightly work of the loyalty domain."""
+"""Nightly work of the loyalty domain, called by chalicelib.nightly (schedule and catch-up route)."""
 
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from chalicelib.loyalty import service
+from chalicelib.observability import MetricUnit, logger, metrics
+
 
 def run_nightly(today: date) -> dict[str, Any]:
-    """Mature (L6) and expire (L7) the lots due on or before `today`."""
-    return {"matured": 0, "expired": 0}
+    """Mature (L6), expire (L7) and settle debts from matured points (L11): all due by `today`."""
+    started = time.monotonic()
+    counts = service.run_nightly(today)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    summary: dict[str, Any] = {**asdict(counts), "duration_ms": duration_ms}
+    metrics.add_metric(name="LotsMatured", unit=MetricUnit.Count, value=counts.lots_matured)
+    metrics.add_metric(name="PointsMatured", unit=MetricUnit.Count, value=counts.points_matured)
+    metrics.add_metric(name="LotsExpired", unit=MetricUnit.Count, value=counts.lots_expired)
+    metrics.add_metric(name="PointsExpired", unit=MetricUnit.Count, value=counts.points_expired)
+    metrics.add_metric(name="DebtSettled", unit=MetricUnit.Count, value=counts.debt_settled)
+    metrics.add_metric(name="LoyaltyNightlyDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
+    logger.info("loyalty nightly run", extra={"as_of": today.isoformat(), **summary})
+    return summary

@@ -1,0 +1,464 @@
+"""Every query and transaction of the loyalty domain; returns the rules' dataclasses.
+
+Ledger writes are composed by the service from the `add_*` helpers below inside one
+`transaction()`: lot changes, balance changes and history entries commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.clock import local_date
+from chalicelib.config import settings
+from chalicelib.db import connection
+from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel, ReceiptModel, ReturnModel
+from chalicelib.loyalty.rules import (
+    Address,
+    Balance,
+    LedgerEntry,
+    Lot,
+    Member,
+    StoredReceipt,
+    shard_of,
+)
+from chalicelib.sales import Line, Receipt
+
+__all__ = ["TransactWriteError"]
+
+
+# --- conversions ---------------------------------------------------------------------------
+
+
+def _member(item: MemberModel) -> Member:
+    return Member(
+        member_id=item.member_id,
+        email=item.email,
+        first_name=item.first_name,
+        last_name=item.last_name,
+        address=Address(**item.address) if item.address else None,
+        newsletter=bool(item.newsletter),
+        partner_data_sharing=bool(item.partner_data_sharing),
+        card_number=item.card_number,
+        joined_on=date.fromisoformat(item.joined_on),
+        balance=Balance(pending=int(item.pending), available=int(item.available), debt=int(item.debt)),
+        status=item.status,  # type: ignore[arg-type]
+        merged_into=item.merged_into,
+        consent_awarded=bool(item.consent_awarded),
+    )
+
+
+def _lot(item: LotModel) -> Lot:
+    return Lot(
+        member_id=item.member_id,
+        lot_id=item.lot_id,
+        source=item.source,
+        kind=item.kind,  # type: ignore[arg-type]
+        points=int(item.points),
+        remaining=int(item.remaining),
+        earned_on=date.fromisoformat(item.earned_on),
+        matures_on=date.fromisoformat(item.matures_on),
+        expires_on=date.fromisoformat(item.expires_on),
+        status=item.status,  # type: ignore[arg-type]
+        receipt_id=item.receipt_id,
+    )
+
+
+def _lot_item(lot: Lot) -> LotModel:
+    """The lot's item, with the sparse index keys its status asks for (L6/L7 job work lists)."""
+    item = LotModel(
+        lot.member_id,
+        lot.lot_id,
+        source=lot.source,
+        kind=lot.kind,
+        points=lot.points,
+        remaining=lot.remaining,
+        earned_on=lot.earned_on.isoformat(),
+        matures_on=lot.matures_on.isoformat(),
+        expires_on=lot.expires_on.isoformat(),
+        status=lot.status,
+        receipt_id=lot.receipt_id,
+    )
+    shards = settings().maturity_shards
+    key = f"{lot.member_id}#{lot.lot_id}"
+    if lot.status == "pending":
+        item.mature_shard = shard_of(key, shards)
+        item.mature_due = lot.matures_on.isoformat()
+    if lot.status == "available" and lot.remaining > 0:
+        item.expire_shard = shard_of(key, shards)
+        item.expire_due = lot.expires_on.isoformat()
+    return item
+
+
+def _receipt(item: ReceiptModel) -> StoredReceipt:
+    receipt = Receipt(
+        receipt_id=item.receipt_id,
+        channel=item.channel,  # type: ignore[arg-type]
+        purchased_at=datetime.fromisoformat(item.purchased_at),
+        lines=tuple(Line(**line) for line in item.lines),
+        member_id=item.member_id,
+        store_id=item.store_id,
+        coupon_discount_cents=int(item.coupon_discount_cents or 0),
+        returned={k: int(v) for k, v in (item.returned or {}).items()},
+    )
+    return StoredReceipt(
+        receipt=receipt,
+        points=int(item.points),
+        matures_on=date.fromisoformat(item.matures_on),
+        fingerprint=item.fingerprint,
+    )
+
+
+def _entry(item: HistoryModel) -> LedgerEntry:
+    return LedgerEntry(
+        member_id=item.member_id,
+        entry_id=item.entry_id,
+        at=item.at,
+        type=item.type,  # type: ignore[arg-type]
+        points=int(item.points),
+        cause=item.cause,
+    )
+
+
+# --- transactions --------------------------------------------------------------------------
+
+
+@contextmanager
+def transaction() -> Iterator[TransactWrite]:
+    """One DynamoDB transaction (at most 100 actions, never two on one item)."""
+    with TransactWrite(connection=connection()) as tx:
+        yield tx
+
+
+def failed_conditions(error: TransactWriteError) -> list[int]:
+    """Indexes of the actions whose condition failed in a cancelled transaction."""
+    return [
+        i
+        for i, reason in enumerate(error.cancellation_reasons or [])
+        if reason is not None and reason.code == "ConditionalCheckFailed"
+    ]
+
+
+def add_member_put(tx: TransactWrite, member: Member) -> None:
+    item = MemberModel(
+        member.member_id,
+        email=member.email,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        address=asdict(member.address) if member.address else None,
+        newsletter=member.newsletter,
+        partner_data_sharing=member.partner_data_sharing,
+        consent_awarded=member.consent_awarded,
+        card_number=member.card_number,
+        joined_on=member.joined_on.isoformat(),
+        status=member.status,
+        pending=member.balance.pending,
+        available=member.balance.available,
+        debt=member.balance.debt,
+    )
+    tx.save(item, condition=MemberModel.member_id.does_not_exist())
+
+
+def add_balance_change(
+    tx: TransactWrite,
+    member_id: str,
+    pending: int = 0,
+    available: int = 0,
+    debt: int = 0,
+    expect_debt: int | None = None,
+    statuses: tuple[str, ...] = ("active",),
+    extra: list[Action] | None = None,
+    extra_condition: Condition | None = None,
+) -> None:
+    """Move the member's materialised balances; conditions keep them from going negative."""
+    actions: list[Action] = list(extra or [])
+    condition: Condition = MemberModel.status.is_in(*statuses)
+    if pending:
+        actions.append(MemberModel.pending.add(pending))
+        if pending < 0:
+            condition &= MemberModel.pending >= -pending
+    if available:
+        actions.append(MemberModel.available.add(available))
+        if available < 0:
+            condition &= MemberModel.available >= -available
+    if debt:
+        actions.append(MemberModel.debt.add(debt))
+    if expect_debt is not None:
+        condition &= MemberModel.debt == expect_debt
+    if extra_condition is not None:
+        condition &= extra_condition
+    if not actions:
+        tx.condition_check(MemberModel, member_id, condition=condition)
+        return
+    tx.update(MemberModel(member_id), actions=actions, condition=condition)
+
+
+def add_lot_put(tx: TransactWrite, lot: Lot) -> None:
+    """A new lot; its deterministic id makes a replay fail instead of awarding twice (L8, L9)."""
+    tx.save(_lot_item(lot), condition=LotModel.lot_id.does_not_exist())
+
+
+def add_lot_change(tx: TransactWrite, before: Lot, after: Lot) -> None:
+    """Move a lot from the state we read to a new one, or fail if someone moved it first."""
+    target = _lot_item(after)
+    actions: list[Action] = [
+        LotModel.points.set(after.points),
+        LotModel.remaining.set(after.remaining),
+        LotModel.status.set(after.status),
+    ]
+    for attr in ("mature_shard", "mature_due", "expire_shard", "expire_due"):
+        value = getattr(target, attr)
+        model_attr = getattr(LotModel, attr)
+        actions.append(model_attr.set(value) if value is not None else model_attr.remove())
+    condition = (LotModel.status == before.status) & (LotModel.remaining == before.remaining)
+    tx.update(LotModel(before.member_id, before.lot_id), actions=actions, condition=condition)
+
+
+def add_lot_take(tx: TransactWrite, lot: Lot, points: int) -> None:
+    """Spend `points` of an available lot (L10); the condition refuses an overdraft."""
+    actions: list[Action] = [LotModel.remaining.add(-points)]
+    if points == lot.remaining:
+        # The lot is used up: drop it from the expiry work list.
+        actions += [LotModel.expire_shard.remove(), LotModel.expire_due.remove()]
+        condition = LotModel.remaining == points
+    else:
+        condition = LotModel.remaining >= points
+    condition &= LotModel.status == "available"
+    tx.update(LotModel(lot.member_id, lot.lot_id), actions=actions, condition=condition)
+
+
+def add_lot_delete(tx: TransactWrite, lot: Lot) -> None:
+    condition = (LotModel.status == lot.status) & (LotModel.remaining == lot.remaining)
+    tx.delete(LotModel(lot.member_id, lot.lot_id), condition=condition)
+
+
+def add_entry(tx: TransactWrite, entry: LedgerEntry, lots: dict[str, int] | None = None) -> None:
+    """A history entry; its deterministic id makes a replayed transaction fail as a whole."""
+    tx.save(_entry_item(entry, lots), condition=HistoryModel.entry_id.does_not_exist())
+
+
+def _entry_item(entry: LedgerEntry, lots: dict[str, int] | None = None) -> HistoryModel:
+    at_utc = datetime.fromisoformat(entry.at).astimezone(UTC).isoformat(timespec="microseconds")
+    return HistoryModel(
+        entry.member_id,
+        entry.entry_id,
+        at=entry.at,
+        at_key=f"{at_utc}#{entry.entry_id}",
+        type=entry.type,
+        points=entry.points,
+        cause=entry.cause,
+        lots=lots,
+    )
+
+
+def add_receipt_put(tx: TransactWrite, stored: StoredReceipt) -> None:
+    tx.save(_receipt_item(stored), condition=ReceiptModel.receipt_id.does_not_exist())
+
+
+def _receipt_item(stored: StoredReceipt) -> ReceiptModel:
+    receipt = stored.receipt
+    return ReceiptModel(
+        receipt.receipt_id,
+        member_id=receipt.member_id,
+        channel=receipt.channel,
+        store_id=receipt.store_id,
+        purchased_at=receipt.purchased_at.isoformat(),
+        purchase_date=local_date(receipt.purchased_at).isoformat(),
+        coupon_discount_cents=receipt.coupon_discount_cents,
+        lines=[asdict(line) for line in receipt.lines],
+        returned=dict(receipt.returned),
+        points=stored.points,
+        matures_on=stored.matures_on.isoformat(),
+        fingerprint=stored.fingerprint,
+        version=0,
+    )
+
+
+def add_receipt_attach(tx: TransactWrite, receipt_id: str, member_id: str, points: int) -> None:
+    """L5: attach an anonymous receipt to a member, once."""
+    tx.update(
+        ReceiptModel(receipt_id),
+        actions=[
+            ReceiptModel.member_id.set(member_id),
+            ReceiptModel.points.set(points),
+            ReceiptModel.version.add(1),
+        ],
+        condition=ReceiptModel.member_id.does_not_exist(),
+    )
+
+
+def add_receipt_returned(
+    tx: TransactWrite, receipt_id: str, returned: dict[str, int], points: int, version: int
+) -> None:
+    """Record cumulative returned quantities, only on the version we computed them from."""
+    tx.update(
+        ReceiptModel(receipt_id),
+        actions=[
+            ReceiptModel.returned.set(returned),
+            ReceiptModel.points.set(points),
+            ReceiptModel.version.add(1),
+        ],
+        condition=ReceiptModel.version == version,
+    )
+
+
+def move_receipt(receipt_id: str, source: str, target: str) -> bool:
+    """L13: re-own one receipt; False when it was moved before (a resumed merge)."""
+    try:
+        ReceiptModel(receipt_id).update(
+            actions=[ReceiptModel.member_id.set(target), ReceiptModel.version.add(1)],
+            condition=ReceiptModel.member_id == source,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def add_return_put(tx: TransactWrite, return_id: str, receipt_id: str, fp: str, returned_at: str, points: int) -> None:
+    item = ReturnModel(
+        return_id,
+        receipt_id=receipt_id,
+        fingerprint=fp,
+        returned_at=returned_at,
+        points_reversed=points,
+    )
+    tx.save(item, condition=ReturnModel.return_id.does_not_exist())
+
+
+def add_member_flags(
+    tx: TransactWrite, member_id: str, actions: list[Action], condition: Condition | None = None
+) -> None:
+    tx.update(MemberModel(member_id), actions=actions, condition=condition)
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+def get_member(member_id: str) -> Member | None:
+    try:
+        return _member(MemberModel.get(member_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def member_by_card(card_number: str) -> str | None:
+    """L4: the member id of a loyalty card (GSI by_card)."""
+    for item in MemberModel.by_card.query(card_number, limit=1):
+        return str(item.member_id)
+    return None
+
+
+def lots_of(member_id: str) -> list[Lot]:
+    """Every lot of one member (a Query on the member's partition)."""
+    return [_lot(item) for item in LotModel.query(member_id, consistent_read=True)]
+
+
+def get_lot(member_id: str, lot_id: str) -> Lot | None:
+    try:
+        return _lot(LotModel.get(member_id, lot_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def due_to_mature(shard: int, today: date) -> Iterator[Lot]:
+    """L6: pending lots of one shard whose matures_on is on or before today (GSI `maturing`)."""
+    for item in LotModel.maturing.query(shard, LotModel.mature_due <= today.isoformat()):
+        yield _lot(item)
+
+
+def due_to_expire(shard: int, today: date) -> Iterator[Lot]:
+    """L7: lots of one shard with points left whose last valid day is before today (GSI `expiring`)."""
+    for item in LotModel.expiring.query(shard, LotModel.expire_due < today.isoformat()):
+        yield _lot(item)
+
+
+def get_receipt(receipt_id: str) -> tuple[StoredReceipt, int] | None:
+    """The stored receipt and its version (for optimistic updates)."""
+    try:
+        item = ReceiptModel.get(receipt_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _receipt(item), int(item.version)
+
+
+def receipts_of(member_id: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[StoredReceipt], Any]:
+    """A member's receipts, newest first (GSI by_member), one page."""
+    page = ReceiptModel.by_member.query(member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
+    items = [_receipt(item) for item in page]
+    return items, page.last_evaluated_key
+
+
+def all_receipt_ids_of(member_id: str) -> list[str]:
+    return [str(item.receipt_id) for item in ReceiptModel.by_member.query(member_id)]
+
+
+def history_of(member_id: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[LedgerEntry], Any]:
+    """L12: one page of a member's history, newest first (LSI by_time)."""
+    page = HistoryModel.by_time.query(member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
+    items = [_entry(item) for item in page]
+    return items, page.last_evaluated_key
+
+
+def all_history_of(member_id: str) -> list[tuple[LedgerEntry, dict[str, int] | None]]:
+    return [(_entry(item), item.lots) for item in HistoryModel.query(member_id)]
+
+
+def put_history_copy(entry: LedgerEntry, lots: dict[str, int] | None) -> bool:
+    """Copy one entry (merge); False when it was copied before."""
+    try:
+        _entry_item(entry, lots).save(condition=HistoryModel.entry_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def get_return(return_id: str) -> ReturnModel | None:
+    try:
+        return ReturnModel.get(return_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def save_return_effects(return_id: str, effects: dict[str, list[str]]) -> None:
+    ReturnModel(return_id).update(actions=[ReturnModel.effects.set(effects)])
+
+
+def mark_merging(source_id: str, target_id: str) -> bool:
+    """L13: freeze the source account for the merge (its routes answer 410 from now on)."""
+    try:
+        MemberModel(source_id).update(
+            actions=[MemberModel.status.set("merging"), MemberModel.merged_into.set(target_id)],
+            condition=MemberModel.status == "active",
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def close_merged(source_id: str) -> None:
+    """L13: the merge is done; the source holds nothing any more."""
+    try:
+        MemberModel(source_id).update(
+            actions=[MemberModel.status.set("merged")],
+            condition=(MemberModel.status == "merging")
+            & (MemberModel.pending == 0)
+            & (MemberModel.available == 0)
+            & (MemberModel.debt == 0),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

@@ -1,0 +1,76 @@
+"""Fixtures of the loyalty integration tests: members and receipts through the service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from chalicelib.clock import AMSTERDAM
+from chalicelib.loyalty import rules, service, store
+from chalicelib.sales import Line, Receipt
+
+
+def make_line(line_id: str = "1", price: int = 10_000, quantity: int = 1, **kw: Any) -> Line:
+    values: dict[str, Any] = {
+        "line_id": line_id,
+        "sku": f"SKU-{line_id}",
+        "description": "item",
+        "brand": "Acme",
+        "category": "laptop",
+        "kind": "product",
+        "seller": "retailer",
+        "unit_price_cents": price,
+        "quantity": quantity,
+    }
+    values.update(kw)
+    return Line(**values)
+
+
+def make_receipt(receipt_id: str, when: str = "2017-08-10T14:00", member_id: str | None = None, **kw: Any) -> Receipt:
+    lines = kw.pop("lines", None) or (make_line(),)
+    return Receipt(
+        receipt_id=receipt_id,
+        channel=kw.pop("channel", "store"),
+        purchased_at=datetime.fromisoformat(when).replace(tzinfo=AMSTERDAM),
+        lines=tuple(lines),
+        member_id=member_id,
+        **kw,
+    )
+
+
+@pytest.fixture
+def member(aws: None, travel: Callable[..., Any]) -> Callable[..., service.Profile]:
+    """member("m-1", sharing=False) joins on the current (travelled) date."""
+
+    def join(member_id: str = "m-1", sharing: bool = False) -> service.Profile:
+        return service.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, True, sharing)
+
+    return join
+
+
+@pytest.fixture
+def buy(aws: None) -> Callable[..., service.ReceiptResult]:
+    """buy("R1", "m-1", price=..., when=...) records a store receipt for a member."""
+
+    def record(receipt_id: str, member_id: str | None, **kw: Any) -> service.ReceiptResult:
+        price = kw.pop("price", 10_000)
+        lines = kw.pop("lines", None) or (make_line(price=price),)
+        receipt = make_receipt(receipt_id, member_id=member_id, lines=lines, **kw)
+        result, _ = service.record_receipt(receipt, None, {"receipt_id": receipt_id, "repr": repr(receipt)})
+        return result
+
+    return record
+
+
+def assert_ledger_consistent(member_id: str) -> None:
+    """The invariant of the ledger: the member's balances equal the sum of its lots."""
+    member = store.get_member(member_id)
+    assert member is not None
+    lots = store.lots_of(member_id)
+    expected = rules.balance_of(lots, member.balance.debt)
+    assert member.balance == expected
+    assert member.balance.available >= 0
+    assert member.balance.pending >= 0
