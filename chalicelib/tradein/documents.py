@@ -50,15 +50,24 @@ def tracking_code(claim_number: str) -> str:
     return "3S" + str(int.from_bytes(digest[:8], "big") % 10**13).zfill(13)
 
 
+# Latin letters without a Unicode decomposition, and typography that Latin-1 lacks.
+_TYPOGRAPHY = {
+    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "\u0131": "i", "Œ": "OE", "œ": "oe", "Ŀ": "L", "ŀ": "l",
+    "€": "EUR", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    "\u2026": "...",
+}  # fmt: skip
+
+
 def _latin1(text: str) -> str:
     # The PDF core fonts hold Latin-1 only: fold accents that Latin-1 lacks, replace the rest.
     if all(ord(ch) < 256 for ch in text):
         return text
-    folded = "".join(
-        ch if ord(ch) < 256 else unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "?"
+    return "".join(
+        ch
+        if ord(ch) < 256
+        else _TYPOGRAPHY.get(ch) or unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "?"
         for ch in text
     )
-    return folded
 
 
 class _Document(FPDF):
@@ -80,7 +89,7 @@ class _Document(FPDF):
     def block(self, lines: tuple[str, ...], size: float = 12) -> None:
         self.set_font(_FONT, size=size)
         for line in lines:
-            self.cell(0, 6.5, _latin1(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(0, 6.5, _latin1(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _return_form(pdf: _Document, label: ShippingLabel) -> None:

@@ -6,7 +6,7 @@ of API.md holds and never returns more than the mask documents; an empty value s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -113,7 +113,7 @@ def mask_address(address: Mapping[str, Any]) -> dict[str, Any]:
     return masked
 
 
-_MASKERS: dict[str, Any] = {
+_MASKERS: dict[str, Callable[[Any], Any]] = {
     "first_name": lambda v: mask_name(str(v)),
     "last_name": lambda v: mask_name(str(v)),
     "account_holder": lambda v: mask_name(str(v)),

@@ -17,11 +17,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+import sepaxml
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
-from sepaxml.validation import try_valid_xml
+from sepaxml.validation import ValidationError
 
 SCHEMA = "pain.001.001.09"
 NAMESPACE = f"urn:iso:std:iso:20022:tech:xsd:{SCHEMA}"
@@ -29,6 +33,10 @@ NAMESPACE = f"urn:iso:std:iso:20022:tech:xsd:{SCHEMA}"
 # The EPC's Latin character set for SEPA text fields.
 _NOT_SEPA = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
 _ID = re.compile(r"[A-Za-z0-9/\-?:().,'+]{1,35}")
+# Latin letters that have no Unicode decomposition to fold from.
+_UNDECOMPOSED = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae"}
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class Payment:
 
 def sepa_text(text: str, limit: int) -> str:
     """Text reduced to the SEPA Latin character set (accents folded, others a space), at most `limit`."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    folded = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED)).encode("ascii", "ignore").decode()
     return " ".join(_NOT_SEPA.sub(" ", folded).split())[:limit]
 
 
@@ -151,8 +159,23 @@ def pain001(
     _set(header, "p:CreDtTm", created.strftime("%Y-%m-%dT%H:%M:%S"), ns)
     _set(info, "p:PmtInfId", f"{msg_id[:31]}-001", ns)
     out = b'<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode").encode("utf-8")
-    try_valid_xml(out, SCHEMA)
+    _validate(out)
     return out
+
+
+@lru_cache(maxsize=1)
+def _schema() -> Any:
+    # Imported late, as sepaxml does: xmlschema patches ElementTree when imported. Loading the
+    # XSD takes a quarter second, so it is loaded once per process rather than per file.
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(Path(sepaxml.__file__).parent / "schemas" / f"{SCHEMA}.xsd"))
+
+
+def _validate(xml: bytes) -> None:
+    errors = list(_schema().iter_errors(xml.decode("utf-8")))
+    if errors:
+        raise ValidationError(f"the pain.001 file is not schema-valid: {errors[0].reason}")
 
 
 def _set(parent: ET.Element, path: str, text: str, ns: dict[str, str]) -> None:

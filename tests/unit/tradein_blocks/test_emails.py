@@ -1,0 +1,203 @@
+"""The trade-in e-mails (T6-T13): Dutch, with the claim number, the next step and no personal data."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, get_args
+
+import pytest
+
+from chalicelib.mail import Email
+from chalicelib.tradein.emails import FACTS, EmailKind, compose, dutch_date, euro
+from chalicelib.tradein.masking import mask_iban
+from chalicelib.tradein.workdays import add_working_days
+
+TO = "jozefien.vdberg@voorbeeld.nl"
+CLAIM = "K7X-92QF"
+
+SAMPLE_FACTS: dict[str, dict[str, Any]] = {
+    "confirmation": {
+        "label_url": "https://files.example/labels/K7X-92QF.pdf?X-Amz-Signature=ab&x=1",
+        "ship_by": date(2017, 10, 5),
+    },
+    "incomplete": {"missing": ["iban", "account_holder"], "complete_by": date(2017, 9, 29)},
+    "device_received": {},
+    "approved": {"reward_cents": 10000},
+    "revised": {"reward_cents": 7550, "reason": "Kras op het scherm"},
+    "rejected": {"reason": "Het scherm is gebroken", "return_request_by": date(2017, 10, 24)},
+    "rejected_late": {"received_on": date(2017, 10, 7), "deadline": date(2017, 10, 5)},
+    "return_requested": {},
+    "payout_scheduled": {
+        "amount_cents": 10000,
+        "execution_date": date(2017, 10, 20),
+        "iban_masked": "NL** **** **** **43 00",
+    },
+    "paid": {"amount_cents": 10000, "iban_masked": "NL** **** **** **43 00"},
+    "void": {},
+    "lapsed": {"reason": "De laptop is niet op tijd ontvangen"},
+    "disqualified": {"reason": "Het aankoopbewijs is aangepast"},
+}
+
+
+def _mail(kind: str, **overrides: Any) -> Email:
+    return compose(kind, TO, CLAIM, "Jozefien", **{**SAMPLE_FACTS[kind], **overrides})  # type: ignore[arg-type]
+
+
+def test_every_kind_has_its_facts_declared_and_a_sample() -> None:
+    assert set(get_args(EmailKind)) == set(FACTS) == set(SAMPLE_FACTS)
+    for kind, facts in SAMPLE_FACTS.items():
+        assert set(facts) == set(FACTS[kind]), kind
+
+
+@pytest.mark.rule("T6", "T7", "T8", "T9", "T10", "T11", "T12", "T13")
+@pytest.mark.parametrize("kind", list(SAMPLE_FACTS))
+def test_every_mail_names_the_claim_the_next_step_and_greets_by_first_name(kind: str) -> None:
+    mail = _mail(kind)
+    assert mail.to == TO
+    assert CLAIM in mail.subject
+    assert mail.html is not None
+    for body in (mail.text, mail.html):
+        assert f"Claimnummer: {CLAIM}" in body
+        assert "Volgende stap" in body
+        assert "Beste Jozefien," in body
+    assert mail.html.startswith("<!DOCTYPE html>") and 'lang="nl"' in mail.html
+
+
+@pytest.mark.rule("T15")
+@pytest.mark.parametrize("kind", list(SAMPLE_FACTS))
+def test_no_personal_data_beyond_the_first_name_and_the_masked_iban(kind: str) -> None:
+    mail = _mail(kind)
+    for body in (mail.subject, mail.text, mail.html or ""):
+        assert "voorbeeld" not in body and "@" not in body
+        assert "0417164300" not in body
+        # No full IBAN (country, check digits and at least 10 more characters) ever appears.
+        assert not re.search(r"\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b", body.replace(" ", ""))
+
+
+@pytest.mark.rule("T6")
+def test_confirmation_links_the_return_form_and_names_the_ship_by_date() -> None:
+    mail = _mail("confirmation")
+    assert "https://files.example/labels/K7X-92QF.pdf?X-Amz-Signature=ab&x=1" in mail.text
+    assert 'href="https://files.example/labels/K7X-92QF.pdf?X-Amz-Signature=ab&amp;x=1"' in (mail.html or "")
+    assert "retourformulier" in mail.text.lower() and "verzendlabel" in mail.text
+    assert "uiterlijk 5 oktober 2017" in mail.text
+
+
+@pytest.mark.rule("T7")
+def test_incomplete_lists_the_missing_fields_and_the_working_day_deadline() -> None:
+    sent_on = date(2017, 4, 21)
+    mail = _mail("incomplete", complete_by=add_working_days(sent_on, 7))
+    assert "IBAN (bankrekeningnummer)" in mail.text
+    assert "naam van de rekeninghouder" in mail.text
+    assert "uiterlijk 3 mei 2017" in mail.text
+    assert "vervalt" in mail.text
+
+
+@pytest.mark.rule("T8")
+def test_device_received_and_late_arrival() -> None:
+    assert "ontvangen" in _mail("device_received").subject
+    late = _mail("rejected_late")
+    assert "7 oktober 2017" in late.text and "5 oktober 2017" in late.text
+    assert "afgewezen" in late.text
+
+
+@pytest.mark.rule("T9")
+def test_each_inspection_outcome_gets_its_own_mail() -> None:
+    approved, revised = _mail("approved"), _mail("revised")
+    rejected = _mail("rejected")
+    assert "goedgekeurd" in approved.subject and "€ 100,00" in approved.text
+    assert "aangepaste vergoeding" in revised.subject
+    assert "€ 75,50" in revised.text and "Kras op het scherm" in revised.text
+    assert "afgekeurd" in rejected.subject and "Het scherm is gebroken" in rejected.text
+    assert len({approved.subject, revised.subject, rejected.subject}) == 3
+    assert "binnen 30 dagen" in approved.text and "binnen 30 dagen" in revised.text
+
+
+@pytest.mark.rule("T9", "T10")
+def test_rejection_names_the_last_day_to_ask_for_the_device_back() -> None:
+    rejected_on = date(2017, 4, 13)
+    mail = _mail("rejected", return_request_by=add_working_days(rejected_on, 14))
+    assert "uiterlijk 8 mei 2017" in mail.text
+    assert "Volg uw claim" in mail.text
+
+
+@pytest.mark.rule("T11")
+def test_payout_mails_show_amount_date_and_masked_iban() -> None:
+    iban = mask_iban("NL91ABNA0417164300")
+    scheduled = _mail("payout_scheduled", amount_cents=123456, iban_masked=iban)
+    assert "€ 1.234,56" in scheduled.text and iban in scheduled.text and "20 oktober 2017" in scheduled.text
+    paid = _mail("paid", iban_masked=iban)
+    assert "€ 100,00" in paid.text and "afgerond" in paid.text
+
+
+@pytest.mark.rule("T12", "T13")
+def test_void_lapsed_and_disqualified() -> None:
+    assert "geretourneerd" in _mail("void").text
+    assert "De laptop is niet op tijd ontvangen" in _mail("lapsed").text
+    disqualified = _mail("disqualified")
+    assert "definitief" in disqualified.text and "Het aankoopbewijs is aangepast" in disqualified.text
+
+
+def test_html_escapes_what_the_back_office_typed() -> None:
+    mail = _mail("disqualified", reason="<script>alert(1)</script> & meer")
+    assert "<script>" not in (mail.html or "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; meer" in (mail.html or "")
+    assert "<script>alert(1)</script> & meer" in mail.text
+
+
+@pytest.mark.parametrize(("kind", "fact"), [(k, f) for k, facts in SAMPLE_FACTS.items() for f in facts])
+def test_a_missing_fact_is_a_type_error(kind: str, fact: str) -> None:
+    facts = {k: v for k, v in SAMPLE_FACTS[kind].items() if k != fact}
+    with pytest.raises(TypeError, match=fact):
+        compose(kind, TO, CLAIM, "Jozefien", **facts)  # type: ignore[arg-type]
+
+
+def test_an_unexpected_fact_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="iban"):
+        _mail("void", iban="NL91ABNA0417164300")
+
+
+@pytest.mark.parametrize(
+    ("kind", "fact", "value", "error"),
+    [
+        ("approved", "reward_cents", 100.0, TypeError),
+        ("approved", "reward_cents", "100", TypeError),
+        ("approved", "reward_cents", True, TypeError),
+        ("approved", "reward_cents", 0, ValueError),
+        ("paid", "amount_cents", -1, ValueError),
+        ("confirmation", "ship_by", "2017-10-05", TypeError),
+        ("confirmation", "ship_by", datetime(2017, 10, 5, 12), TypeError),
+        ("confirmation", "label_url", "ftp://x", ValueError),
+        ("rejected", "reason", "  ", ValueError),
+        ("rejected", "reason", None, TypeError),
+        ("incomplete", "missing", [], ValueError),
+        ("incomplete", "missing", "iban", TypeError),
+        ("paid", "iban_masked", "NL91ABNA0417164300", ValueError),
+    ],
+)
+def test_a_mistyped_or_impossible_fact_is_refused(kind: str, fact: str, value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        _mail(kind, **{fact: value})
+
+
+def test_unknown_kind_and_empty_envelope_are_refused() -> None:
+    with pytest.raises(ValueError):
+        compose("welcome", TO, CLAIM, "Jozefien")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        compose("void", TO, "", "Jozefien")
+    with pytest.raises(ValueError):
+        compose("void", TO, CLAIM, " ")
+
+
+def test_dutch_dates_and_euro_amounts() -> None:
+    assert dutch_date(date(2017, 8, 27)) == "27 augustus 2017"
+    assert dutch_date(date(2018, 1, 1)) == "1 januari 2018"
+    assert dutch_date(date(2017, 3, 9)) == "9 maart 2017"
+    assert euro(10000) == "€ 100,00"
+    assert euro(5) == "€ 0,05"
+    assert euro(0) == "€ 0,00"
+    assert euro(123456789) == "€ 1.234.567,89"
+    assert euro(-7550) == "€ -75,50"
+    with pytest.raises(TypeError):
+        euro(1.5)  # type: ignore[arg-type]
