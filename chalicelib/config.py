@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     coupon_validity_years: int = 1
     coupon_min_basket_cents: int = 2001
     coupon_excluded_channels: list[str] = ["outlet", "phone_subscriptions", "marketplace"]
+    coupon_expiry_shards: int = 8  # partitions of the coupons' expiry index; only ever raise it
 
     # trade-in (T4, T13)
     employee_email_domains: list[str] = ["mediamarkt.nl", "microsoft.com", "intel.com"]

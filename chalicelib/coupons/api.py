@@ -1,5 +1,110 @@
-"""HTTP routes of the coupons domain."""
+"""HTTP routes of the coupons domain: conversion and listing for members, validate and redeem for
+the store systems (API.md). Handlers parse, authorise, call one service function, shape JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
 
 from chalice import Blueprint
+from chalice.app import Request
+from pydantic import Field
+
+from chalicelib.auth import require
+from chalicelib.coupons import service
+from chalicelib.coupons.rules import Coupon, Status, Validation
+from chalicelib.errors import BadRequest
+from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.sales import Channel, LineIn
 
 bp = Blueprint(__name__)
+
+MAX_CODES = 20
+MAX_LINES = 500
+IDEMPOTENCY_KEY_MAX = 128
+
+CodeIn = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ConvertIn(Body):
+    amount_cents: int = Field(gt=0)
+
+
+class BasketIn(Body):
+    member_id: str = Field(min_length=1, max_length=128)
+    channel: Channel
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class ValidateIn(BasketIn):
+    codes: list[CodeIn] = Field(max_length=MAX_CODES)
+
+
+class RedeemIn(BasketIn):
+    receipt_id: str = Field(min_length=1, max_length=128)
+    codes: list[CodeIn] = Field(min_length=1, max_length=MAX_CODES)
+
+
+@bp.route("/members/me/coupons", methods=["POST"])
+def convert_points():  # type: ignore[no-untyped-def]
+    request = bp.current_request
+    member = require(request, "member")
+    key = _idempotency_key(request)
+    body = parse(request, ConvertIn)
+    issued = service.convert_points(member.subject, body.amount_cents, key)
+    return json_response(coupon_json(issued.coupon, "active"), 201 if issued.created else 200)
+
+
+@bp.route("/members/me/coupons", methods=["GET"])
+def list_coupons():  # type: ignore[no-untyped-def]
+    request = bp.current_request
+    member = require(request, "member")
+    limit = limit_param(request)
+    page, next_key = service.list_coupons(member.subject, limit, decode_cursor(query(request, "cursor")))
+    items = [coupon_json(coupon, status) for coupon, status in page]
+    return json_response({"items": items, "next_cursor": encode_cursor(next_key)})
+
+
+@bp.route("/coupons/validate", methods=["POST"])
+def validate_coupons():  # type: ignore[no-untyped-def]
+    require(bp.current_request, "pos")
+    body = parse(bp.current_request, ValidateIn)
+    lines = [line.to_line() for line in body.lines]
+    return json_response(validation_json(service.validate(body.member_id, body.channel, lines, body.codes)))
+
+
+@bp.route("/coupons/redeem", methods=["POST"])
+def redeem_coupons():  # type: ignore[no-untyped-def]
+    require(bp.current_request, "pos")
+    body = parse(bp.current_request, RedeemIn)
+    lines = [line.to_line() for line in body.lines]
+    done = service.redeem(body.receipt_id, body.member_id, body.channel, lines, body.codes)
+    return json_response(
+        {"receipt_id": done.receipt_id, "redeemed": list(done.codes), "discount_cents": done.discount_cents}
+    )
+
+
+def _idempotency_key(request: Request) -> str:
+    key = (request.headers or {}).get("idempotency-key", "").strip()
+    if not key:
+        raise BadRequest("IDEMPOTENCY_KEY_REQUIRED", "The Idempotency-Key header is required")
+    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise BadRequest("INVALID_IDEMPOTENCY_KEY", f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_MAX} printable characters")
+    return key
+
+
+def coupon_json(coupon: Coupon, status: Status) -> dict[str, Any]:
+    return {
+        "code": coupon.code,
+        "amount_cents": coupon.amount_cents,
+        "issued_on": coupon.issued_on.isoformat(),
+        "expires_on": coupon.expires_on.isoformat(),
+        "status": status,
+    }
+
+
+def validation_json(result: Validation) -> dict[str, Any]:
+    return {
+        "accepted": [{"code": a.code, "amount_cents": a.amount_cents} for a in result.accepted],
+        "rejected": [{"code": r.code, "reason": r.reason} for r in result.rejected],
+        "discount_cents": result.discount_cents,
+    }

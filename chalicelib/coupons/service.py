@@ -1,8 +1,244 @@
-"""Use cases of the coupons domain."""
+"""Use cases of the coupons domain (C1-C9): routes, jobs and other domains call these."""
 
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from types import ModuleType
+from typing import Any
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock
+from chalicelib.config import settings
+from chalicelib.coupons import rules, store
+from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Redemption, Tier, Validation
+from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.events import ReceiptReturned
+from chalicelib.observability import logger
+from chalicelib.sales import Line
+
+# A transaction cancelled by a concurrent writer is planned again from fresh reads this often.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Issued:
+    coupon: Coupon
+    created: bool  # False: a replay of the same Idempotency-Key and body
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    receipt_id: str
+    codes: tuple[str, ...]
+    discount_cents: int
+
+
+def _loyalty() -> ModuleType:
+    """The loyalty domain's service, imported at call time (it calls back into this module)."""
+    from chalicelib.loyalty import service as loyalty_service
+
+    return loyalty_service
+
+
+def policy() -> CouponPolicy:
+    """The coupon policy as configured now (G5)."""
+    cfg = settings()
+    return CouponPolicy(
+        tiers=tuple(Tier(t.amount_cents, t.points) for t in cfg.coupon_tiers),
+        validity_years=cfg.coupon_validity_years,
+        min_basket_cents=cfg.coupon_min_basket_cents,
+        excluded_channels=frozenset(cfg.coupon_excluded_channels),
+    )
+
+
+def new_code() -> str:
+    """A fresh coupon code: `secrets`-random body plus its check character (C9)."""
+    body = "".join(secrets.choice(rules.CODE_ALPHABET) for _ in range(rules.CODE_BODY_LENGTH))
+    return rules.make_code(body)
+
+
+def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> Issued:
+    """Turn points into a coupon of a configured tier (C1, C2, L10), once per Idempotency-Key."""
+    _loyalty().require_active_member(member_id)
+    current = policy()
+    tier = rules.tier_for(amount_cents, current.tiers)
+    if tier is None:
+        offered = [{"amount_cents": t.amount_cents, "points": t.points} for t in current.tiers]
+        raise Unprocessable("UNKNOWN_TIER", "No coupon tier offers this amount", {"tiers": offered})
+    request_key = f"{member_id}#{idempotency_key}"
+    request_hash = rules.fingerprint({"amount_cents": amount_cents})
+    for _ in range(MAX_ATTEMPTS):
+        replay = _replayed_conversion(request_key, request_hash)
+        if replay is not None:
+            return Issued(replay, created=False)
+        now = clock.now()
+        today = now.date()
+        coupon = Coupon(
+            code=new_code(),
+            member_id=member_id,
+            amount_cents=tier.amount_cents,
+            points=tier.points,
+            issued_on=today,
+            expires_on=rules.coupon_expires_on(today, current.validity_years),
+            status="active",
+        )
+
+        def spend(tx: TransactWrite, coupon: Coupon = coupon, today: date = today) -> None:
+            # This one transaction spans two domains on purpose: the loyalty ledger's spend (its
+            # lots, soonest-expiring first, L10) and the coupon with its request record commit
+            # together, so there is never a coupon without its points gone, or the reverse.
+            _loyalty().add_spend(tx, member_id, coupon.points, today, f"coupon#{coupon.code}")
+
+        try:
+            store.issue(coupon, clock.iso(now), settings().coupon_expiry_shards, request_key, request_hash, spend)
+        except store.TransactionCancelled:
+            continue
+        logger.info("coupon issued", extra={"amount_cents": coupon.amount_cents, "points": coupon.points})
+        return Issued(coupon, created=True)
+    raise Conflict("CONCURRENT_UPDATE", "The points changed while converting; try again with the same key")
+
+
+def _replayed_conversion(request_key: str, request_hash: str) -> Coupon | None:
+    found = store.get_request(request_key)
+    if found is None:
+        return None
+    stored_hash, code = found
+    if stored_hash != request_hash:
+        raise Conflict("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body")
+    coupon = store.get_coupon(code)
+    if coupon is None:
+        raise Conflict("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key belongs to another request")
+    return coupon
+
+
+def list_coupons(
+    member_id: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[tuple[Coupon, rules.Status]], dict[str, Any] | None]:
+    """A page of the member's own coupons with their status today (C2, C3)."""
+    _loyalty().require_active_member(member_id)
+    if start_key is not None and not _is_member_cursor(start_key, member_id):
+        raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
+    today = clock.today()
+    page, next_key = store.member_coupons(member_id, limit, start_key)
+    return [(c, rules.effective_status(c, today)) for c in page], next_key
+
+
+def _is_member_cursor(key: dict[str, Any], member_id: str) -> bool:
+    expected = {"code", "member_id", "issued_at"}
+    if set(key) != expected or not all(isinstance(v, dict) and isinstance(v.get("S"), str) for v in key.values()):
+        return False
+    return bool(key["member_id"]["S"] == member_id)
+
+
+def validate(member_id: str, channel: str, lines: Sequence[Line], raw_codes: Sequence[str]) -> Validation:
+    """Which codes this shopper may use on this basket, and why not (C3-C6). Writes nothing."""
+    codes = [rules.normalise_code(c) for c in raw_codes]
+    return _validate(member_id, Basket(channel, tuple(lines)), codes, clock.today())
+
+
+def _validate(member_id: str, basket: Basket, codes: Sequence[str], today: date) -> Validation:
+    # C9: a code whose check character is wrong is NOT_FOUND without a read of the table.
+    lookups = [c for c in codes if rules.code_is_well_formed(c)]
+    found = store.get_coupons(lookups) if lookups else {}
+    return rules.validate_codes(member_id, basket, codes, found, today, policy())
+
+
+def redeem(receipt_id: str, member_id: str, channel: str, lines: Sequence[Line], raw_codes: Sequence[str]) -> Redeemed:
+    """Redeem every code for one order, all or nothing, once per `receipt_id` (C7)."""
+    codes = [rules.normalise_code(c) for c in raw_codes]
+    request_hash = rules.fingerprint(
+        {
+            "member_id": member_id,
+            "channel": channel,
+            "lines": [asdict(line) for line in lines],
+            "codes": codes,
+        }
+    )
+    basket = Basket(channel, tuple(lines))
+    for _ in range(MAX_ATTEMPTS):
+        existing = store.get_redemption(receipt_id)
+        if existing is not None:
+            return _replayed_redemption(existing, request_hash)
+        today = clock.today()
+        checked = _validate(member_id, basket, codes, today)
+        if not checked.all_accepted:
+            raise Conflict("COUPON_NOT_REDEEMABLE", "No coupon was redeemed", _details(checked))
+        redemption = Redemption(
+            receipt_id=receipt_id,
+            member_id=member_id,
+            request_hash=request_hash,
+            codes=tuple(a.code for a in checked.accepted),
+            discount_cents=checked.discount_cents,
+        )
+        try:
+            store.redeem(redemption, today, clock.iso(clock.now()))
+        except store.TransactionCancelled:
+            # Another order took a coupon, or this order was redeemed meanwhile: read again.
+            continue
+        logger.info("coupons redeemed", extra={"receipt_id": receipt_id, "coupons": len(redemption.codes)})
+        return Redeemed(receipt_id, redemption.codes, redemption.discount_cents)
+    raise Conflict("CONCURRENT_UPDATE", "The coupons changed while redeeming; try again")
+
+
+def _replayed_redemption(existing: Redemption, request_hash: str) -> Redeemed:
+    if existing.request_hash != request_hash:
+        raise Conflict("REDEMPTION_CONFLICT", "This receipt_id was redeemed with another request body")
+    return Redeemed(existing.receipt_id, existing.codes, existing.discount_cents)
+
+
+def _details(checked: Validation) -> dict[str, Any]:
+    return {
+        "accepted": [{"code": a.code, "amount_cents": a.amount_cents} for a in checked.accepted],
+        "rejected": [{"code": r.code, "reason": r.reason} for r in checked.rejected],
+    }
 
 
 def restore_for_return(event: ReceiptReturned) -> list[str]:
-    """Restore the coupons redeemed on a returned receipt (C8); returns their codes."""
-    return []
+    """Restore the coupons redeemed on a returned receipt, keeping their expiry (C8).
+
+    Idempotent: the return that restored them reports the same codes on every replay; any other
+    return of that receipt (earlier partial ones, later ones) reports an empty list.
+    """
+    receipt = event.receipt
+    redemption = store.get_redemption(receipt.receipt_id)
+    if redemption is None:
+        return []
+    if redemption.restored_by_return_id is None:
+        if not rules.restore_due(receipt.lines, receipt.returned, redemption.discount_cents):
+            return []
+        try:
+            store.restore(
+                redemption,
+                event.return_id,
+                clock.iso(clock.now()),
+                settings().coupon_expiry_shards,
+            )
+        except store.TransactionCancelled:
+            # A concurrent delivery of a return restored them first: report what it recorded.
+            redemption = store.get_redemption(receipt.receipt_id) or redemption
+        else:
+            logger.info("coupons restored", extra={"receipt_id": receipt.receipt_id, "coupons": len(redemption.codes)})
+            return list(redemption.codes)
+    return list(redemption.codes) if redemption.restored_by_return_id == event.return_id else []
+
+
+def transfer_coupons(source_member_id: str, target_member_id: str) -> list[str]:
+    """Move every coupon of the merged account to the target account (L13). Idempotent: every
+    run returns all codes that came over from the source."""
+    moved = [
+        c for c in store.all_member_codes(source_member_id) if store.move_to(c, source_member_id, target_member_id)
+    ]
+    codes = sorted(set(moved) | set(store.transferred_codes(source_member_id, target_member_id)))
+    logger.info("coupons transferred", extra={"coupons": len(codes), "moved_now": len(moved)})
+    return codes
+
+
+def expire_due(today: date) -> dict[str, int]:
+    """Mark active coupons whose last valid day is before `today` as expired (C2). Rerun-safe."""
+    due = store.due_for_expiry(today, settings().coupon_expiry_shards)
+    expired = sum(1 for code in due if store.expire(code, today))
+    return {"expired": expired, "due": len(due)}

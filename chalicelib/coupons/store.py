@@ -1,0 +1,263 @@
+"""Every query and transaction of the coupons domain; returns the rules' dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.coupons.models import CouponModel, CouponRequestModel, RedemptionModel
+from chalicelib.coupons.rules import Coupon, Redemption, expiry_shard
+from chalicelib.db import connection
+
+MAX_BATCH_GET = 100
+
+
+class TransactionCancelled(Exception):
+    """A coupons transaction was cancelled (a condition failed or another write conflicted)."""
+
+
+@contextmanager
+def _transaction() -> Iterator[TransactWrite]:
+    """A TransactWrite whose cancellation (failed condition, conflicting writer) surfaces as
+    TransactionCancelled; any other error is not a retryable outcome and passes unchanged."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            yield tx
+    except TransactWriteError as exc:
+        if exc.cause_response_code != "TransactionCanceledException":
+            raise
+        reasons = [reason.code if reason else None for reason in exc.cancellation_reasons]
+        raise TransactionCancelled(reasons) from exc
+
+
+def to_coupon(item: CouponModel) -> Coupon:
+    return Coupon(
+        code=item.code,
+        member_id=item.member_id,
+        amount_cents=int(item.amount_cents),
+        points=int(item.points),
+        issued_on=date.fromisoformat(item.issued_on),
+        expires_on=date.fromisoformat(item.expires_on),
+        status=item.status,  # type: ignore[arg-type]
+        redeemed_receipt_id=item.redeemed_receipt_id,
+        transferred_from=item.transferred_from,
+    )
+
+
+def _to_redemption(item: RedemptionModel) -> Redemption:
+    return Redemption(
+        receipt_id=item.receipt_id,
+        member_id=item.member_id,
+        request_hash=item.request_hash,
+        codes=tuple(item.codes or ()),
+        discount_cents=int(item.discount_cents),
+        restored_by_return_id=item.restored_by_return_id,
+    )
+
+
+def get_coupon(code: str) -> Coupon | None:
+    try:
+        return to_coupon(CouponModel.get(code, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def get_coupons(codes: Iterable[str]) -> dict[str, Coupon]:
+    """The stored coupons among `codes` (strongly consistent), by code."""
+    wanted = list(dict.fromkeys(codes))
+    found: dict[str, Coupon] = {}
+    for start in range(0, len(wanted), MAX_BATCH_GET):
+        for item in CouponModel.batch_get(wanted[start : start + MAX_BATCH_GET], consistent_read=True):
+            found[item.code] = to_coupon(item)
+    return found
+
+
+def _coupon_item(coupon: Coupon, issued_at: str, shards: int) -> CouponModel:
+    return CouponModel(
+        coupon.code,
+        member_id=coupon.member_id,
+        amount_cents=coupon.amount_cents,
+        points=coupon.points,
+        issued_at=issued_at,
+        issued_on=coupon.issued_on.isoformat(),
+        expires_on=coupon.expires_on.isoformat(),
+        status="active",
+        expiry_shard=expiry_shard(coupon.code, shards),
+    )
+
+
+def issue(
+    coupon: Coupon,
+    issued_at: str,
+    shards: int,
+    request_key: str,
+    request_hash: str,
+    also: Callable[[TransactWrite], None],
+) -> None:
+    """Write a new coupon and its conversion request record in one transaction with whatever
+    `also` adds to it (the points spend). Neither item may exist yet.
+
+    Raises TransactionCancelled when a condition fails; exceptions of `also` abort before writing.
+    """
+    with _transaction() as tx:
+        also(tx)
+        tx.save(_coupon_item(coupon, issued_at, shards), condition=CouponModel.code.does_not_exist())
+        record = CouponRequestModel(request_key, request_hash=request_hash, code=coupon.code, created_at=issued_at)
+        tx.save(record, condition=CouponRequestModel.request_key.does_not_exist())
+
+
+def get_request(request_key: str) -> tuple[str, str] | None:
+    """The (request_hash, code) recorded for a conversion request, if any."""
+    try:
+        item = CouponRequestModel.get(request_key, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item.request_hash, item.code
+
+
+def member_coupons(
+    member_id: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[Coupon], dict[str, Any] | None]:
+    """One page of a member's coupons in issue order, and the key to continue from."""
+    result = CouponModel.member_index.query(member_id, limit=limit, last_evaluated_key=start_key)
+    page = [to_coupon(item) for item in result]
+    return page, result.last_evaluated_key
+
+
+def all_member_codes(member_id: str) -> list[str]:
+    """Every code the member-index lists for a member (all pages)."""
+    return [item.code for item in CouponModel.member_index.query(member_id)]
+
+
+def get_redemption(receipt_id: str) -> Redemption | None:
+    try:
+        return _to_redemption(RedemptionModel.get(receipt_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def redeem(redemption: Redemption, today: date, redeemed_at: str) -> None:
+    """C7: in one transaction, record the order's redemption (once per `receipt_id`) and mark each
+    coupon used on condition that it is still active, still the shopper's and not past its date.
+
+    Raises TransactionCancelled when any condition fails; then nothing was written.
+    """
+    with _transaction() as tx:
+        tx.save(
+            RedemptionModel(
+                redemption.receipt_id,
+                member_id=redemption.member_id,
+                request_hash=redemption.request_hash,
+                codes=list(redemption.codes),
+                discount_cents=redemption.discount_cents,
+                redeemed_at=redeemed_at,
+            ),
+            condition=RedemptionModel.receipt_id.does_not_exist(),
+        )
+        for code in redemption.codes:
+            tx.update(
+                CouponModel(code),
+                actions=[
+                    CouponModel.status.set("used"),
+                    CouponModel.redeemed_receipt_id.set(redemption.receipt_id),
+                    CouponModel.redeemed_at.set(redeemed_at),
+                    CouponModel.expiry_shard.remove(),
+                ],
+                condition=(
+                    CouponModel.code.exists()
+                    & (CouponModel.status == "active")
+                    & (CouponModel.member_id == redemption.member_id)
+                    & (CouponModel.expires_on >= today.isoformat())
+                ),
+            )
+
+
+def restore(redemption: Redemption, return_id: str, restored_at: str, shards: int) -> None:
+    """C8: mark the redemption restored by `return_id` (once) and make its coupons active again,
+    keeping their original `expires_on`. Raises TransactionCancelled when already restored."""
+    with _transaction() as tx:
+        tx.update(
+            RedemptionModel(redemption.receipt_id),
+            actions=[
+                RedemptionModel.restored_by_return_id.set(return_id),
+                RedemptionModel.restored_at.set(restored_at),
+            ],
+            condition=RedemptionModel.receipt_id.exists() & RedemptionModel.restored_by_return_id.does_not_exist(),
+        )
+        for code in redemption.codes:
+            tx.update(
+                CouponModel(code),
+                actions=[
+                    CouponModel.status.set("active"),
+                    CouponModel.restored_at.set(restored_at),
+                    CouponModel.expiry_shard.set(expiry_shard(code, shards)),
+                    CouponModel.redeemed_receipt_id.remove(),
+                    CouponModel.redeemed_at.remove(),
+                ],
+                condition=(CouponModel.status == "used") & (CouponModel.redeemed_receipt_id == redemption.receipt_id),
+            )
+
+
+def due_for_expiry(today: date, shards: int) -> list[str]:
+    """Codes of active coupons whose last valid day is before `today`, from the sparse expiry
+    index: one Query per shard, never a Scan (C2). The index is eventually consistent."""
+    codes: list[str] = []
+    for shard in range(shards):
+        query = CouponModel.expiry_index.query(f"S{shard}", CouponModel.expires_on < today.isoformat())
+        codes.extend(item.code for item in query)
+    return codes
+
+
+def expire(code: str, today: date) -> bool:
+    """Mark one coupon expired if the base item is still active and past its date (C2).
+
+    The condition re-checks what the eventually consistent index said; False: nothing to do.
+    """
+    try:
+        CouponModel(code).update(
+            actions=[
+                CouponModel.status.set("expired"),
+                CouponModel.expired_on.set(today.isoformat()),
+                CouponModel.expiry_shard.remove(),
+            ],
+            condition=CouponModel.code.exists()
+            & (CouponModel.status == "active")
+            & (CouponModel.expires_on < today.isoformat()),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def move_to(code: str, source_member_id: str, target_member_id: str) -> bool:
+    """Give one coupon of `source` to `target` (L13 merge). False when it is no longer source's."""
+    try:
+        CouponModel(code).update(
+            actions=[
+                CouponModel.member_id.set(target_member_id),
+                CouponModel.transferred_from.set(source_member_id),
+            ],
+            condition=CouponModel.code.exists() & (CouponModel.member_id == source_member_id),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def transferred_codes(source_member_id: str, target_member_id: str) -> list[str]:
+    """Codes the target holds that came from the source by a merge."""
+    return [
+        item.code
+        for item in CouponModel.member_index.query(
+            target_member_id, filter_condition=CouponModel.transferred_from == source_member_id
+        )
+    ]
