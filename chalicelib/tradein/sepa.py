@@ -65,9 +65,14 @@ def sepa_text(text: str, limit: int) -> str:
     return " ".join(_NOT_SEPA.sub(" ", folded).split())[:limit]
 
 
+def _is_id(value: str) -> bool:
+    # EPC: 1-35 characters of the Latin set, no space, not starting or ending with "/", no "//".
+    return bool(_ID.fullmatch(value)) and not value.startswith("/") and not value.endswith("/") and "//" not in value
+
+
 def message_id(batch_id: str) -> str:
     """T11: the pain.001 message id of a batch: `batch_id` itself when it is a valid SEPA id, else a hash of it."""
-    if _ID.fullmatch(batch_id):
+    if _is_id(batch_id):
         return batch_id
     if not batch_id:
         raise ValueError("batch_id must not be empty")
@@ -82,7 +87,7 @@ def _iban(value: str, who: str) -> str:
 
 
 def _check(payment: Payment) -> None:
-    if not _ID.fullmatch(payment.end_to_end_id):
+    if not _is_id(payment.end_to_end_id):
         raise ValueError("end_to_end_id must be 1-35 SEPA characters without spaces")
     if isinstance(payment.amount_cents, bool) or not isinstance(payment.amount_cents, int):
         raise TypeError("amount_cents must be integer cents")

@@ -115,6 +115,7 @@ def test_creation_time_is_taken_from_the_caller() -> None:
 
 def test_message_id_of_a_batch_id_that_is_no_valid_sepa_id_is_a_stable_hash() -> None:
     assert message_id("payout-2017-09-28") == "payout-2017-09-28"
+    assert message_id("payout//2017").startswith("TI-")
     hashed = message_id("payout#2017-09-28#campaign-with-a-very-long-name")
     assert hashed == message_id("payout#2017-09-28#campaign-with-a-very-long-name")
     assert hashed.startswith("TI-") and len(hashed) == 35
@@ -150,6 +151,8 @@ def test_a_non_integer_amount_is_refused(amount: object) -> None:
         [Payment("C-1", "A", "NL44RABO0123456789", -100, "x")],
         [Payment("C-1", "A", "NL45RABO0123456789", 100, "x")],  # checksum wrong
         [Payment("C 1", "A", "NL44RABO0123456789", 100, "x")],  # space in the end-to-end id
+        [Payment("/C-1", "A", "NL44RABO0123456789", 100, "x")],  # EPC: no leading slash
+        [Payment("C//1", "A", "NL44RABO0123456789", 100, "x")],  # EPC: no double slash
         [Payment("C-1", "A", "NL44RABO0123456789", 100, "x"), Payment("C-1", "B", "NL20INGB0001234567", 1, "y")],
         [Payment("C-1", "日本", "NL44RABO0123456789", 100, "x")],  # no SEPA character left in the name
     ],
