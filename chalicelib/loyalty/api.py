@@ -1,5 +1,216 @@
-"""HTTP routes of the loyalty domain."""
+"""HTTP routes of the loyalty domain: parse, authorise, call one service function, shape JSON."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from chalice import Blueprint
+from pydantic import AwareDatetime, Field, model_validator
+
+from chalicelib.auth import require
+from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.loyalty import service
+from chalicelib.loyalty.rules import Address, LedgerEntry, StoredReceipt
+from chalicelib.sales import Channel, LineIn, Receipt
 
 bp = Blueprint(__name__)
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class AddressIn(Body):
+    street: str = Field(min_length=1, max_length=200)
+    house_number: int = Field(ge=1, le=100_000)
+    house_number_suffix: str | None = Field(default=None, max_length=10)
+    postcode: str = Field(min_length=1, max_length=16)
+    city: str = Field(min_length=1, max_length=100)
+    country: str = Field(min_length=2, max_length=56)
+
+    def to_address(self) -> Address:
+        return Address(**self.model_dump())
+
+
+class JoinIn(Body):
+    email: str = Field(pattern=EMAIL, max_length=254)
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    address: AddressIn | None = None
+    newsletter: bool
+    partner_data_sharing: bool
+
+
+class ProfilePatch(Body):
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    address: AddressIn | None = None
+    newsletter: bool | None = None
+    partner_data_sharing: bool | None = None
+    email: str | None = None  # recognised so that the service can refuse it with EMAIL_IMMUTABLE (L13)
+
+
+class RegisterIn(Body):
+    receipt_id: str = Field(min_length=1, max_length=64)
+
+
+class ReceiptIn(Body):
+    channel: Channel
+    store_id: str | None = Field(default=None, max_length=64)
+    purchased_at: AwareDatetime
+    member_id: str | None = Field(default=None, min_length=1, max_length=128)
+    card_number: str | None = Field(default=None, min_length=1, max_length=32)
+    coupon_discount_cents: int = Field(default=0, ge=0)
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_member_and_unique_lines(self) -> ReceiptIn:
+        if self.member_id is not None and self.card_number is not None:
+            raise ValueError("give member_id or card_number, not both")
+        if len({line.line_id for line in self.lines}) != len(self.lines):
+            raise ValueError("line_id must be unique within a receipt")
+        return self
+
+
+class ReturnLineIn(Body):
+    line_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=10_000)
+
+
+class ReturnIn(Body):
+    return_id: str = Field(min_length=1, max_length=64)
+    returned_at: AwareDatetime
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
+
+
+class MergeIn(Body):
+    source_member_id: str = Field(min_length=1, max_length=128)
+
+
+def _profile(p: service.Profile) -> dict[str, Any]:
+    m = p.member
+    return {
+        "member_id": m.member_id,
+        "email": m.email,
+        "first_name": m.first_name,
+        "last_name": m.last_name,
+        "address": None if m.address is None else m.address.__dict__,
+        "newsletter": m.newsletter,
+        "partner_data_sharing": m.partner_data_sharing,
+        "card_number": m.card_number,
+        "joined_on": m.joined_on.isoformat(),
+        "points": {
+            "pending": m.balance.pending,
+            "available": m.balance.available,
+            "debt": m.balance.debt,
+            "expiring": [{"points": e.points, "expires_on": e.expires_on.isoformat()} for e in p.expiring],
+        },
+    }
+
+
+def _receipt_result(r: service.ReceiptResult) -> dict[str, Any]:
+    return {
+        "receipt_id": r.receipt_id,
+        "member_id": r.member_id,
+        "points": r.points,
+        "matures_on": r.matures_on.isoformat(),
+    }
+
+
+def _receipt(s: StoredReceipt) -> dict[str, Any]:
+    r = s.receipt
+    return {
+        "receipt_id": r.receipt_id,
+        "channel": r.channel,
+        "store_id": r.store_id,
+        "purchased_at": r.purchased_at.isoformat(),
+        "total_cents": sum(line.total_cents for line in r.lines),
+        "points": s.points,
+        "matures_on": s.matures_on.isoformat(),
+        "returned": r.returned,
+    }
+
+
+def _entry(e: LedgerEntry) -> dict[str, Any]:
+    return {"at": e.at, "type": e.type, "points": e.points, "cause": e.cause}
+
+
+@bp.route("/members", methods=["POST"])
+def join():  # type: ignore[no-untyped-def]
+    who = require(bp.current_request, "member")
+    body = parse(bp.current_request, JoinIn)
+    address = body.address.to_address() if body.address else None
+    profile = service.join(
+        who.subject, body.email, body.first_name, body.last_name, address, body.newsletter, body.partner_data_sharing
+    )
+    return json_response(_profile(profile), 201)
+
+
+@bp.route("/members/me", methods=["GET"])
+def me():  # type: ignore[no-untyped-def]
+    who = require(bp.current_request, "member")
+    return json_response(_profile(service.profile(who.subject)))
+
+
+@bp.route("/members/me", methods=["PATCH"])
+def update_me():  # type: ignore[no-untyped-def]
+    who = require(bp.current_request, "member")
+    changes = parse(bp.current_request, ProfilePatch).model_dump(exclude_unset=True)
+    return json_response(_profile(service.update_profile(who.subject, changes)))
+
+
+@bp.route("/members/me/history", methods=["GET"])
+def history():  # type: ignore[no-untyped-def]
+    request = bp.current_request
+    who = require(request, "member")
+    entries, last = service.history(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
+    return json_response({"items": [_entry(e) for e in entries], "next_cursor": encode_cursor(last)})
+
+
+@bp.route("/members/me/receipts", methods=["GET"])
+def my_receipts():  # type: ignore[no-untyped-def]
+    request = bp.current_request
+    who = require(request, "member")
+    found, last = service.receipts(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
+    return json_response({"items": [_receipt(s) for s in found], "next_cursor": encode_cursor(last)})
+
+
+@bp.route("/members/me/receipts", methods=["POST"])
+def register_receipt():  # type: ignore[no-untyped-def]
+    who = require(bp.current_request, "member")
+    body = parse(bp.current_request, RegisterIn)
+    result, created = service.register_receipt(who.subject, body.receipt_id)
+    return json_response(_receipt_result(result), 201 if created else 200)
+
+
+@bp.route("/receipts/{receipt_id}", methods=["PUT"])
+def put_receipt(receipt_id: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "pos")
+    body = parse(bp.current_request, ReceiptIn)
+    receipt = Receipt(
+        receipt_id=receipt_id,
+        channel=body.channel,
+        purchased_at=body.purchased_at,
+        lines=tuple(line.to_line() for line in body.lines),
+        member_id=body.member_id,
+        store_id=body.store_id,
+        coupon_discount_cents=body.coupon_discount_cents,
+    )
+    result, created = service.record_receipt(receipt, body.card_number, body.model_dump(mode="json"))
+    return json_response(_receipt_result(result), 201 if created else 200)
+
+
+@bp.route("/receipts/{receipt_id}/returns", methods=["POST"])
+def post_return(receipt_id: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "pos")
+    body = parse(bp.current_request, ReturnIn)
+    lines = [(line.line_id, line.quantity) for line in body.lines]
+    result, created = service.record_return(
+        receipt_id, body.return_id, body.returned_at, lines, body.model_dump(mode="json")
+    )
+    return json_response(result.__dict__, 201 if created else 200)
+
+
+@bp.route("/backoffice/members/{member_id}/merge", methods=["POST"])
+def merge(member_id: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    body = parse(bp.current_request, MergeIn)
+    return json_response(service.merge(member_id, body.source_member_id).__dict__)
