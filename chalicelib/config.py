@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     organiser_iban: str = "NL91ABNA0417164300"
     organiser_bic: str = "ABNANL2A"
     organiser_name: str = "MediaMarkt Trade-in"
+    tradein_incomplete_working_days: int = 7  # T7
+    tradein_return_request_working_days: int = 14  # T10
+    tradein_payout_within_days: int = 30  # T11
+    tradein_ip_velocity_per_day: int = 3  # T13: more registrations from one IP on one day are flagged
+    tradein_claim_number_length: int = 8
+    tradein_label_link_seconds: int = 7 * 24 * 3600  # presigned GET of the label PDF (SigV4 maximum)
+    tradein_file_link_seconds: int = 3600  # presigned GET of a payout file
+    tradein_return_address: list[str] = ["Opia t.a.v. MediaMarkt laptop inruil", "Postbus 2011", "1000 CA Amsterdam"]
 
 
 def settings() -> Settings:

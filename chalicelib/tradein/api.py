@@ -1,5 +1,228 @@
-"""HTTP routes of the tradein domain."""
+"""HTTP routes of the trade-in domain: public participant routes and back-office routes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
 
 from chalice import Blueprint
+from pydantic import Field, StrictBool, StrictInt, model_validator
+
+from chalicelib import clock
+from chalicelib.auth import require
+from chalicelib.errors import BadRequest
+from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.tradein import rules, service
 
 bp = Blueprint(__name__)
+
+ContentType = Literal["application/pdf", "image/jpeg", "image/png"]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class AddressIn(Body):
+    street: Text
+    house_number: StrictInt = Field(ge=1, le=99999)
+    house_number_suffix: str | None = Field(default=None, max_length=10)
+    postcode: str = Field(min_length=4, max_length=10)
+    city: Text
+    country: str = Field(min_length=2, max_length=3)
+
+    def to_rules(self) -> rules.Address:
+        return rules.Address(**self.model_dump())
+
+
+class ParticipantIn(Body):
+    first_name: Text
+    last_name: Text
+    email: str = Field(min_length=3, max_length=254)
+    phone: str = Field(min_length=6, max_length=20, pattern=r"^\+?[0-9 ()-]+$")
+    birth_date: date
+    address: AddressIn
+    iban: str | None = Field(default=None, min_length=5, max_length=42)
+    account_holder: str | None = Field(default=None, min_length=1, max_length=140)
+
+    def to_rules(self) -> rules.Participant:
+        return rules.Participant(**{**self.model_dump(), "address": self.address.to_rules()})
+
+
+class OldDeviceIn(Body):
+    brand: Text
+    model: Text
+    screen_inches: float = Field(gt=0, le=30)
+    purchased_on: date
+    working: StrictBool
+    complete: StrictBool
+    undamaged: StrictBool
+    battery_ok: StrictBool
+    charger_included: StrictBool
+
+
+class DeclarationsIn(Body):
+    legal_owner: StrictBool
+    private_person: StrictBool
+    not_employee: StrictBool
+    data_removed: StrictBool
+
+
+class RegistrationIn(Body):
+    campaign_id: str = Field(min_length=1, max_length=64)
+    receipt_id: str = Field(min_length=1, max_length=64)
+    laptop_line_id: str = Field(min_length=1, max_length=64)
+    participant: ParticipantIn
+    old_device: OldDeviceIn
+    declarations: DeclarationsIn
+    proof_content_type: ContentType = "application/pdf"
+
+    def to_registration(self) -> service.Registration:
+        return service.Registration(
+            campaign_id=self.campaign_id,
+            receipt_id=self.receipt_id,
+            laptop_line_id=self.laptop_line_id,
+            participant=self.participant.to_rules(),
+            old_device=rules.OldDevice(**self.old_device.model_dump()),
+            declarations=rules.Declarations(**self.declarations.model_dump()),
+            proof_content_type=self.proof_content_type,
+        )
+
+
+class PostcodeIn(Body):
+    postcode: str = Field(min_length=4, max_length=10)
+
+
+class UploadIn(PostcodeIn):
+    proof_content_type: ContentType = "application/pdf"
+
+
+class BankDetailsIn(Body):
+    iban: str | None = Field(default=None, min_length=5, max_length=42)
+    account_holder: str | None = Field(default=None, min_length=1, max_length=140)
+
+
+class CompletionIn(PostcodeIn):
+    participant: BankDetailsIn
+
+
+class DeviceReceivedIn(Body):
+    received_on: date
+
+
+class InspectionIn(Body):
+    outcome: Literal["approved", "revised", "rejected"]
+    reward_cents: StrictInt | None = Field(default=None, ge=1)
+    reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _reason_and_reward(self) -> InspectionIn:
+        if self.outcome != "approved" and not (self.reason or "").strip():
+            raise ValueError("reason is required for a revised or rejected outcome")
+        if (self.outcome == "revised") != (self.reward_cents is not None):
+            raise ValueError("reward_cents is required for revised and allowed only there")
+        return self
+
+
+class ReasonIn(Body):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def _client_ip() -> str:
+    """T13: the caller's address as API Gateway saw it."""
+    context = bp.current_request.context or {}
+    return str((context.get("identity") or {}).get("sourceIp") or "unknown")
+
+
+def _postcode_param() -> str:
+    postcode = query(bp.current_request, "postcode")
+    if not postcode:
+        raise BadRequest("POSTCODE_REQUIRED", "The query parameter postcode is required")
+    return postcode
+
+
+# --- public ----------------------------------------------------------------------------------------
+
+
+@bp.route("/tradein/campaigns", methods=["GET"])
+def list_campaigns():  # type: ignore[no-untyped-def]
+    return json_response({"items": service.list_campaigns(clock.today()), "next_cursor": None})
+
+
+@bp.route("/tradein/claims", methods=["POST"])
+def register_claim():  # type: ignore[no-untyped-def]
+    body = parse(bp.current_request, RegistrationIn)
+    return json_response(service.register_claim(body.to_registration(), _client_ip(), clock.now()), 201)
+
+
+@bp.route("/tradein/claims/{claim_number}", methods=["GET"])
+def track_claim(claim_number: str):  # type: ignore[no-untyped-def]
+    return json_response(service.track_claim(claim_number, _postcode_param()))
+
+
+@bp.route("/tradein/claims/{claim_number}", methods=["PATCH"])
+def complete_claim(claim_number: str):  # type: ignore[no-untyped-def]
+    body = parse(bp.current_request, CompletionIn)
+    bank = body.participant
+    return json_response(
+        service.complete_claim(claim_number, body.postcode, bank.iban, bank.account_holder, clock.now())
+    )
+
+
+@bp.route("/tradein/claims/{claim_number}/upload", methods=["POST"])
+def fresh_upload(claim_number: str):  # type: ignore[no-untyped-def]
+    body = parse(bp.current_request, UploadIn)
+    return json_response(service.fresh_upload(claim_number, body.postcode, body.proof_content_type, clock.now()))
+
+
+@bp.route("/tradein/claims/{claim_number}/return-request", methods=["POST"])
+def request_return(claim_number: str):  # type: ignore[no-untyped-def]
+    body = parse(bp.current_request, PostcodeIn)
+    return json_response(service.request_return(claim_number, body.postcode, clock.now()))
+
+
+# --- back office -----------------------------------------------------------------------------------
+
+
+@bp.route("/backoffice/claims", methods=["GET"])
+def backoffice_claims():  # type: ignore[no-untyped-def]
+    request = bp.current_request
+    require(request, "backoffice")
+    status = query(request, "status")
+    if status is not None and status not in rules.STATUSES:
+        raise BadRequest("INVALID_STATUS", f"status must be one of {', '.join(rules.STATUSES)}")
+    items, last = service.list_claims(status, limit_param(request), decode_cursor(query(request, "cursor")))
+    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+
+
+@bp.route("/backoffice/claims/{claim_number}/device-received", methods=["POST"])
+def device_received(claim_number: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    body = parse(bp.current_request, DeviceReceivedIn)
+    return json_response(service.device_received(claim_number, body.received_on, clock.now()))
+
+
+@bp.route("/backoffice/claims/{claim_number}/inspection", methods=["POST"])
+def inspection(claim_number: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    body = parse(bp.current_request, InspectionIn)
+    return json_response(service.inspect(claim_number, body.outcome, body.reward_cents, body.reason, clock.now()))
+
+
+@bp.route("/backoffice/claims/{claim_number}/disqualify", methods=["POST"])
+def disqualify(claim_number: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    body = parse(bp.current_request, ReasonIn)
+    return json_response(service.disqualify(claim_number, body.reason.strip(), clock.now()))
+
+
+@bp.route("/backoffice/payouts", methods=["GET"])
+def payouts():  # type: ignore[no-untyped-def]
+    request = bp.current_request
+    require(request, "backoffice")
+    items, last = service.list_payouts(limit_param(request), decode_cursor(query(request, "cursor")))
+    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+
+
+@bp.route("/backoffice/payouts/{batch_id}/failed", methods=["POST"])
+def payout_failed(batch_id: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    body = parse(bp.current_request, ReasonIn)
+    return json_response(service.batch_failed(batch_id, body.reason.strip(), clock.now()))

@@ -1,8 +1,995 @@
-"""Use cases of the trade-in domain."""
+"""Use cases of the trade-in domain (T1-T15). Routes, the S3 handler and the nightly job call these.
 
+Every status change goes through `_move`, which checks the one state machine (`rules.TRANSITIONS`),
+writes a timeline entry and, in the same conditional update, the e-mail the change owes the
+participant (the claim's outbox). E-mails are sent after the write and struck from the outbox
+with a timeline entry; the nightly run sends whatever an interrupted run left owed (T6).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import filetype
+
+from chalicelib import clock, mail
+from chalicelib.config import settings
+from chalicelib.db import client
+from chalicelib.errors import Conflict, NotFound, Unprocessable
 from chalicelib.events import ReceiptReturned
+from chalicelib.ids import random_code
+from chalicelib.observability import logger
+from chalicelib.tradein import documents, emails, rules, sepa, store
+from chalicelib.tradein.masking import mask_iban, mask_participant
+from chalicelib.tradein.store import StaleClaim
+
+SEED_CAMPAIGN_ID = "meer-laptop-2017"
+PROOF_PREFIX = "proofs/"
+DATE_FACTS = frozenset({"ship_by", "complete_by", "return_request_by", "received_on", "deadline", "execution_date"})
+FLAG_DUPLICATE_PROOF = "DUPLICATE_PROOF"
+FLAG_IP_VELOCITY = "IP_VELOCITY"
+
+
+def policy() -> rules.ClaimPolicy:
+    """The claim policy as configured now (G5)."""
+    cfg = settings()
+    return rules.ClaimPolicy(
+        employee_email_domains=tuple(cfg.employee_email_domains),
+        incomplete_working_days=cfg.tradein_incomplete_working_days,
+        return_request_working_days=cfg.tradein_return_request_working_days,
+        payout_within_days=cfg.tradein_payout_within_days,
+        ip_velocity_per_day=cfg.tradein_ip_velocity_per_day,
+    )
+
+
+# --- campaigns -----------------------------------------------------------------------------------
+
+
+def _period(first: date, last: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(first, time(0, 1), tzinfo=clock.AMSTERDAM),
+        datetime.combine(last, time(23, 59, 59), tzinfo=clock.AMSTERDAM),
+    )
+
+
+def seed_campaigns(today: date) -> list[str]:
+    """Create (idempotently) the campaign of seed 001 and a demo campaign with the same terms whose
+    period runs from 60 to 20 days before `today` (API.md "Local stack"). Returns their ids."""
+    starts, ends = _period(date(2017, 8, 7), date(2017, 8, 27))
+    # The seed's period ends at 23.59 "tot en met": the whole last minute counts.
+    seeded = rules.Campaign(SEED_CAMPAIGN_ID, "meer laptop €100,- inruil", starts, ends)
+    demo_starts, demo_ends = _period(today - timedelta(days=60), today - timedelta(days=20))
+    demo = replace(
+        seeded,
+        campaign_id=f"demo-{today:%Y%m%d}",
+        name="meer laptop €100,- inruil (demo)",
+        starts_at=demo_starts,
+        ends_at=demo_ends,
+    )
+    for campaign in (seeded, demo):
+        if store.put_campaign(campaign):
+            logger.info("campaign created", extra={"campaign_id": campaign.campaign_id})
+    return [seeded.campaign_id, demo.campaign_id]
+
+
+def campaign_json(campaign: rules.Campaign) -> dict[str, Any]:
+    return {
+        "campaign_id": campaign.campaign_id,
+        "name": campaign.name,
+        "starts_at": clock.iso(campaign.starts_at),
+        "ends_at": clock.iso(campaign.ends_at),
+        "channels": list(campaign.channels),
+        "min_line_price_cents": campaign.min_line_price_cents,
+        "excluded_brands": list(campaign.excluded_brands),
+        "reward_cents": campaign.reward_cents,
+        "registration_window_days": {"first": campaign.window_first_day, "last": campaign.window_last_day},
+        "device_deadline_day": campaign.device_last_day,
+        "device_criteria": {
+            "text": campaign.device_criteria,
+            "min_screen_inches": campaign.min_screen_inches,
+            "max_age_years": campaign.max_device_age_years,
+        },
+    }
+
+
+def list_campaigns(today: date) -> list[dict[str, Any]]:
+    """Campaigns whose registration is still open or that still have claims in progress."""
+    return [
+        campaign_json(c)
+        for c in store.list_campaigns()
+        if rules.campaign_listed(c, today, has_open_claims=store.has_open_claims(c.campaign_id))
+    ]
+
+
+# --- registration (T1-T5, T13) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    campaign_id: str
+    receipt_id: str
+    laptop_line_id: str
+    participant: rules.Participant
+    old_device: rules.OldDevice
+    declarations: rules.Declarations
+    proof_content_type: str = "application/pdf"
+
+
+def _refuse(refusal: rules.Refusal | None) -> None:
+    if refusal is not None:
+        raise Unprocessable(refusal.code, refusal.message, refusal.details)
+
+
+def register_claim(registration: Registration, client_ip: str, now: datetime) -> dict[str, Any]:
+    """T1-T5: check the purchase, the window, the participant, the declarations and the old
+    laptop; write the claim with one uniqueness item per address and per laptop (T3) in one
+    transaction; record the client IP (T13); answer with a presigned upload for the proof."""
+    from chalicelib.loyalty.service import get_receipt  # another domain, through its service
+
+    campaign = store.get_campaign(registration.campaign_id)
+    if campaign is None:
+        raise NotFound("CAMPAIGN_NOT_FOUND", "No campaign with this id")
+    receipt = get_receipt(registration.receipt_id)
+    if receipt is None:
+        raise NotFound("RECEIPT_NOT_FOUND", "No receipt with this id")
+    today = clock.local_date(now)
+    purchase_date = clock.local_date(receipt.purchased_at)
+    participant = registration.participant
+    if participant.iban is not None:
+        participant = replace(participant, iban=rules.normalise_iban(participant.iban))
+    _refuse(rules.check_purchase(receipt, registration.laptop_line_id, campaign))
+    _refuse(rules.check_registration_window(purchase_date, today, campaign))
+    _refuse(rules.check_participant(participant, today, policy()))
+    _refuse(rules.check_declarations(registration.declarations))
+    _refuse(rules.check_device(registration.old_device, today, campaign))
+
+    _, last_day = rules.registration_window(purchase_date, campaign)
+    keys = [
+        rules.address_key(campaign.campaign_id, participant.address),
+        rules.purchase_key(receipt.receipt_id, registration.laptop_line_id),
+    ]
+    for _ in range(5):
+        claim = rules.Claim(
+            claim_number=random_code(settings().tradein_claim_number_length),
+            campaign_id=campaign.campaign_id,
+            receipt_id=receipt.receipt_id,
+            laptop_line_id=registration.laptop_line_id,
+            status="awaiting_proof",
+            version=1,
+            registered_at=now,
+            purchase_date=purchase_date,
+            participant=participant,
+            old_device=registration.old_device,
+            client_ip=client_ip,
+            registration_by=last_day,
+            device_by=rules.device_deadline(purchase_date, campaign),
+            timeline=(rules.TimelineEntry(now, "awaiting_proof", "status"),),
+        )
+        try:
+            store.create_claim(claim, keys)
+            break
+        except store.ClaimNumberTaken:
+            continue
+    else:
+        raise Conflict("CLAIM_NUMBER_EXHAUSTED", "Could not allocate a claim number; try again")
+    logger.info("claim registered", extra={"claim_number": claim.claim_number, "campaign_id": campaign.campaign_id})
+    _watch_ip(claim, today, now)
+    return {
+        "claim_number": claim.claim_number,
+        "status": claim.status,
+        "upload": presigned_upload(claim.claim_number, registration.proof_content_type, now),
+    }
+
+
+def _watch_ip(claim: rules.Claim, today: date, now: datetime) -> None:
+    """T13: count registrations per IP address and day; flag a claim beyond the configured number.
+    The key holds a hash of the address, not the address."""
+    digest = hashlib.sha256(claim.client_ip.encode()).hexdigest()[:24]
+    if store.count_ip(f"ip#{today.isoformat()}#{digest}") > policy().ip_velocity_per_day:
+        _flag(claim, FLAG_IP_VELOCITY, now)
+
+
+def _flag(claim: rules.Claim, flag: str, now: datetime) -> rules.Claim:
+    for _ in range(3):
+        if flag in claim.flags:
+            return claim
+        after = replace(claim, flags=(*claim.flags, flag), version=claim.version + 1)
+        try:
+            return store.save_change(claim, after, [rules.TimelineEntry(now, claim.status, "flag", flag)], now.date())
+        except StaleClaim:
+            claim = _claim_or_404(claim.claim_number)
+    return claim
+
+
+def presigned_upload(claim_number: str, content_type: str, now: datetime) -> dict[str, Any]:
+    """A presigned S3 POST for the proof: only under the claim's key prefix, the declared type
+    (PDF, JPEG or PNG), at most the configured size, valid 15 minutes. S3 enforces the policy;
+    `on_proof_uploaded` checks size and real type again."""
+    cfg = settings()
+    prefix = f"{PROOF_PREFIX}{claim_number}/"
+    post = client("s3").generate_presigned_post(
+        Bucket=cfg.proofs_bucket,
+        Key=prefix + "${filename}",
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            ["starts-with", "$key", prefix],
+            {"Content-Type": content_type},
+            ["content-length-range", 1, cfg.proof_max_bytes],
+        ],
+        ExpiresIn=cfg.proof_upload_seconds,
+    )
+    return {
+        "url": post["url"],
+        "fields": post["fields"],
+        "expires_at": clock.iso(now + timedelta(seconds=cfg.proof_upload_seconds)),
+        "max_bytes": cfg.proof_max_bytes,
+        "content_type": content_type,
+    }
+
+
+# --- participant: tracking, upload, completion, return request (T7, T10, T14) ------------------
+
+
+def _claim_or_404(claim_number: str) -> rules.Claim:
+    claim = store.get_claim(claim_number.strip().upper())
+    if claim is None:
+        raise NotFound("CLAIM_NOT_FOUND", "No claim with this number and postcode")
+    return claim
+
+
+def _participant_claim(claim_number: str, postcode: str) -> rules.Claim:
+    """T14: a claim is found only with its number and its postcode; either wrong is the same 404."""
+    claim = store.get_claim(claim_number.strip().upper())
+    if claim is None or not rules.postcode_matches(claim, postcode):
+        raise NotFound("CLAIM_NOT_FOUND", "No claim with this number and postcode")
+    return claim
+
+
+def tracking_json(claim: rules.Claim) -> dict[str, Any]:
+    """What anyone with the number and postcode may see: no personal data (T14, T15)."""
+    return {
+        "claim_number": claim.claim_number,
+        "campaign_id": claim.campaign_id,
+        "status": claim.status,
+        "timeline": [{"at": clock.iso(e.at), "status": e.status} for e in claim.timeline if e.event == "status"],
+        "reward_cents": claim.reward_cents,
+        "deadlines": rules.deadlines(claim),
+    }
+
+
+def track_claim(claim_number: str, postcode: str) -> dict[str, Any]:
+    """T14: a claim's status by claim number and postcode."""
+    return tracking_json(_participant_claim(claim_number, postcode))
+
+
+def fresh_upload(claim_number: str, postcode: str, content_type: str, now: datetime) -> dict[str, Any]:
+    """A new presigned upload while the claim still waits for its proof (T2)."""
+    claim = _participant_claim(claim_number, postcode)
+    if claim.status != "awaiting_proof":
+        raise Conflict("PROOF_ALREADY_RECEIVED", "This claim is not waiting for a proof of purchase")
+    if rules.is_past(claim.registration_by, clock.local_date(now)):
+        raise Unprocessable(
+            "OUTSIDE_REGISTRATION_WINDOW",
+            "The registration window has closed",
+            {"closes_on": claim.registration_by.isoformat()},
+        )
+    return {"claim_number": claim.claim_number, "upload": presigned_upload(claim.claim_number, content_type, now)}
+
+
+def complete_claim(
+    claim_number: str, postcode: str, iban: str | None, account_holder: str | None, now: datetime
+) -> dict[str, Any]:
+    """T7: an `incomplete` claim gets its missing bank details within 7 working days and moves on
+    to `awaiting_device` with the confirmation e-mail (T6)."""
+    claim = _participant_claim(claim_number, postcode)
+    today = clock.local_date(now)
+    if claim.status != "incomplete":
+        raise Conflict(
+            "ILLEGAL_TRANSITION",
+            "Only an incomplete claim can be completed",
+            {"from": claim.status, "to": "awaiting_device"},
+        )
+    if rules.is_past(claim.complete_by, today):
+        raise Unprocessable(
+            "COMPLETION_DEADLINE_PASSED",
+            "The period to complete this claim has ended",
+            {"complete_by": claim.complete_by.isoformat() if claim.complete_by else None},
+        )
+    participant = replace(
+        claim.participant,
+        iban=rules.normalise_iban(iban) if iban is not None else claim.participant.iban,
+        account_holder=account_holder.strip() if account_holder is not None else claim.participant.account_holder,
+    )
+    _refuse(rules.check_participant(participant, today, policy()))
+    missing = rules.missing_bank_details(participant)
+    if missing:
+        raise Unprocessable("DATA_STILL_MISSING", "Some required data is still missing", {"missing": missing})
+    claim = _confirm(replace(claim, participant=participant), now)
+    return tracking_json(claim)
+
+
+def request_return(claim_number: str, postcode: str, now: datetime) -> dict[str, Any]:
+    """T10: after a rejection the participant may ask for the old laptop back within 14 working days."""
+    claim = _participant_claim(claim_number, postcode)
+    if claim.status != "rejected":
+        raise Conflict(
+            "ILLEGAL_TRANSITION",
+            "Only a rejected claim's laptop can be asked back",
+            {"from": claim.status, "to": "return_requested"},
+        )
+    if rules.is_past(claim.return_request_by, clock.local_date(now)):
+        raise Unprocessable(
+            "RETURN_REQUEST_TOO_LATE",
+            "The period to ask for the laptop back has ended",
+            {"return_request_by": claim.return_request_by.isoformat() if claim.return_request_by else None},
+        )
+    claim = _move(claim, "return_requested", now, email=("return_requested", {}))
+    return tracking_json(_flush(claim, now))
+
+
+# --- the state machine in action -----------------------------------------------------------------
+
+
+def _move(
+    claim: rules.Claim,
+    target: str,
+    now: datetime,
+    *,
+    detail: str | None = None,
+    email: tuple[str, dict[str, Any]] | None = None,
+    claim_key: str | None = None,
+    **changes: Any,
+) -> rules.Claim:
+    """Move a claim to `target` if the state machine allows it (else 409 ILLEGAL_TRANSITION),
+    with a timeline entry and the e-mail it owes, in one conditional write."""
+    if not rules.can_transition(claim.status, target):
+        raise Conflict(
+            "ILLEGAL_TRANSITION",
+            f"A claim in status {claim.status} cannot become {target}",
+            {"from": claim.status, "to": target},
+        )
+    outbox = claim.outbox
+    if email is not None:
+        kind, facts = email
+        item = rules.OutboxItem(f"{kind}-{claim.version + 1}", kind, {k: _fact_json(v) for k, v in facts.items()})
+        outbox = (*outbox, item)
+    after = replace(claim, status=target, version=claim.version + 1, outbox=outbox, **changes)
+    entry = rules.TimelineEntry(now, target, "status", detail)
+    moved = store.save_change(claim, after, [entry], clock.local_date(now), claim_key)
+    logger.info("claim moved", extra={"claim_number": claim.claim_number, "from": claim.status, "to": target})
+    return moved
+
+
+def _fact_json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _fact(name: str, value: Any) -> Any:
+    return date.fromisoformat(value) if name in DATE_FACTS and isinstance(value, str) else value
+
+
+def _flush(claim: rules.Claim, now: datetime) -> rules.Claim:
+    """Send the e-mails a claim owes, each struck from its outbox with a timeline entry (T6-T13)."""
+    while claim.outbox:
+        item = claim.outbox[0]
+        facts = {name: _fact(name, value) for name, value in item.facts.items()}
+        if item.kind == "confirmation":
+            facts["label_url"] = _label_url(claim, now)
+        email = emails.compose(
+            item.kind,  # type: ignore[arg-type]
+            to=claim.participant.email,
+            claim_number=claim.claim_number,
+            first_name=claim.participant.first_name,
+            **facts,
+        )
+        mail.send(email, reference=claim.claim_number)
+        claim = _strike(claim, item, now)
+    return claim
+
+
+def _strike(claim: rules.Claim, item: rules.OutboxItem, now: datetime) -> rules.Claim:
+    """Strike a sent e-mail from the outbox and record it on the timeline."""
+    for _ in range(5):
+        if item not in claim.outbox:
+            return claim
+        after = replace(claim, outbox=tuple(o for o in claim.outbox if o != item), version=claim.version + 1)
+        entry = rules.TimelineEntry(now, claim.status, "email", item.kind)
+        try:
+            return store.save_change(claim, after, [entry], clock.local_date(now))
+        except StaleClaim:
+            claim = _claim_or_404(claim.claim_number)
+    raise StaleClaim(claim.claim_number)
+
+
+def label_key(claim_number: str) -> str:
+    return f"labels/{claim_number}.pdf"
+
+
+def _label_url(claim: rules.Claim, now: datetime) -> str:
+    """T6: the return form with the prepaid label as a PDF in S3, linked by a presigned GET."""
+    cfg = settings()
+    campaign = store.get_campaign(claim.campaign_id)
+    address = claim.participant.address
+    suffix = f" {address.house_number_suffix}" if address.house_number_suffix else ""
+    street = f"{address.street} {address.house_number}{suffix}"
+    label = documents.ShippingLabel(
+        claim_number=claim.claim_number,
+        campaign_name=campaign.name if campaign else claim.campaign_id,
+        sender_name=f"{claim.participant.first_name} {claim.participant.last_name}",
+        sender_address_lines=(street, f"{rules.normalise_postcode(address.postcode)} {address.city}"),
+        return_address_lines=tuple(cfg.tradein_return_address),
+        tracking_code=documents.tracking_code(claim.claim_number),
+        issued_on=clock.local_date(now),
+        ship_by=claim.device_by,
+    )
+    s3 = client("s3")
+    key = label_key(claim.claim_number)
+    s3.put_object(
+        Bucket=cfg.proofs_bucket, Key=key, Body=documents.shipping_label_pdf(label), ContentType="application/pdf"
+    )
+    return str(
+        s3.generate_presigned_url(
+            "get_object", Params={"Bucket": cfg.proofs_bucket, "Key": key}, ExpiresIn=cfg.tradein_label_link_seconds
+        )
+    )
+
+
+def _confirm(claim: rules.Claim, now: datetime) -> rules.Claim:
+    """T6: a checked, complete claim waits for the old laptop; the confirmation goes out at once."""
+    moved = _move(
+        claim,
+        "awaiting_device",
+        now,
+        email=("confirmation", {"ship_by": claim.device_by}),
+        participant=claim.participant,
+    )
+    return _flush(moved, now)
+
+
+def _review(claim: rules.Claim, now: datetime) -> rules.Claim:
+    """After the proof: complete → `awaiting_device` (T6); bank details missing → `incomplete`
+    with an e-mail and 7 working days to complete (T7)."""
+    missing = rules.missing_bank_details(claim.participant)
+    if not missing:
+        return _confirm(claim, now)
+    deadline = rules.complete_by(clock.local_date(now), policy())
+    moved = _move(
+        claim,
+        "incomplete",
+        now,
+        email=("incomplete", {"missing": missing, "complete_by": deadline}),
+        complete_by=deadline,
+    )
+    return _flush(moved, now)
+
+
+# --- proof upload (T2, T6, T7, T13) --------------------------------------------------------------
+
+
+def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
+    """Check and attach an uploaded proof, then move the claim on. Returns what happened.
+
+    Safe to run twice: a proof already attached only resumes the claim where it stopped.
+    """
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] + "/" != PROOF_PREFIX or bucket != settings().proofs_bucket:
+        return "ignored"
+    claim = store.get_claim(parts[1])
+    if claim is None:
+        logger.warning("proof for unknown claim", extra={"key_prefix": parts[1]})
+        return "ignored"
+    if claim.proof_key == key:
+        _resume(claim, now)
+        return "replayed"
+    if claim.status != "awaiting_proof":
+        logger.info("proof ignored: claim not waiting", extra={"claim_number": claim.claim_number})
+        return "ignored"
+    s3 = client("s3")
+    head = s3.head_object(Bucket=bucket, Key=key)
+    if int(head["ContentLength"]) > settings().proof_max_bytes:
+        return _refuse_proof(claim, bucket, key, "TOO_LARGE", now)
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    if len(body) > settings().proof_max_bytes:
+        return _refuse_proof(claim, bucket, key, "TOO_LARGE", now)
+    kind = filetype.guess(body)
+    if kind is None or kind.mime not in rules.PROOF_CONTENT_TYPES:
+        return _refuse_proof(claim, bucket, key, "UNSUPPORTED_TYPE", now)
+    today = clock.local_date(now)
+    if rules.is_past(claim.registration_by, today):
+        _flush(
+            _move(
+                claim,
+                "lapsed",
+                now,
+                detail="PROOF_LATE",
+                lapse_reason="PROOF_LATE",
+                email=("lapsed", {"reason": "Het aankoopbewijs kwam na de registratietermijn binnen."}),
+            ),
+            now,
+        )
+        return "lapsed"
+    digest = hashlib.sha256(body).hexdigest()
+    for _ in range(3):
+        first = store.claim_number_for(f"proof#{digest}")
+        duplicate = first is not None and first != claim.claim_number
+        flags = (
+            (*claim.flags, FLAG_DUPLICATE_PROOF)
+            if duplicate and FLAG_DUPLICATE_PROOF not in claim.flags
+            else claim.flags
+        )
+        try:
+            attached = _move(
+                claim,
+                "under_review",
+                now,
+                detail=FLAG_DUPLICATE_PROOF if duplicate else None,
+                claim_key=None if first else f"proof#{digest}",
+                proof_key=key,
+                proof_sha256=digest,
+                proof_content_type=kind.mime,
+                flags=flags,
+            )
+            break
+        except StaleClaim:
+            claim = _claim_or_404(claim.claim_number)
+            if claim.proof_key == key:
+                _resume(claim, now)
+                return "replayed"
+            if claim.status != "awaiting_proof":
+                return "ignored"
+    else:
+        raise Conflict("CLAIM_CHANGED", "The claim kept changing while its proof was attached")
+    if duplicate:
+        logger.warning("duplicate proof", extra={"claim_number": claim.claim_number, "first_claim": first})
+    _review(attached, now)
+    return "attached"
+
+
+def _refuse_proof(claim: rules.Claim, bucket: str, key: str, reason: str, now: datetime) -> str:
+    """A proof too large or of the wrong type is deleted; the claim keeps waiting for a good one."""
+    client("s3").delete_object(Bucket=bucket, Key=key)
+    after = replace(claim, version=claim.version + 1)
+    try:
+        store.save_change(
+            claim, after, [rules.TimelineEntry(now, claim.status, "proof_refused", reason)], clock.local_date(now)
+        )
+    except StaleClaim:
+        logger.info("proof refusal not recorded: claim changed", extra={"claim_number": claim.claim_number})
+    logger.info("proof refused", extra={"claim_number": claim.claim_number, "reason": reason})
+    return "refused"
+
+
+def _resume(claim: rules.Claim, now: datetime) -> rules.Claim:
+    """Finish what an interrupted run left: a review not decided, e-mails not sent (T6)."""
+    if claim.status == "under_review":
+        return _review(claim, now)
+    return _flush(claim, now)
+
+
+# --- back office (T8, T9, T13, T15) --------------------------------------------------------------
+
+
+def backoffice_json(claim: rules.Claim) -> dict[str, Any]:
+    """A claim for the back office: personal data masked (T15), flags shown (T13)."""
+    return {
+        **tracking_json(claim),
+        "receipt_id": claim.receipt_id,
+        "laptop_line_id": claim.laptop_line_id,
+        "registered_at": clock.iso(claim.registered_at),
+        "purchase_date": claim.purchase_date.isoformat(),
+        "participant": mask_participant(store.participant_json(claim.participant)),
+        "old_device": {
+            "brand": claim.old_device.brand,
+            "model": claim.old_device.model,
+            "screen_inches": claim.old_device.screen_inches,
+        },
+        "flags": list(claim.flags),
+        "proof": {"content_type": claim.proof_content_type, "sha256": claim.proof_sha256} if claim.proof_key else None,
+        "reason": claim.reason,
+        "payout_batch_id": claim.payout_batch_id,
+    }
+
+
+def list_claims(
+    status: str | None, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Claims by status (all statuses in order when none is given), one page at a time."""
+    statuses = [status] if status else list(rules.STATUSES)
+    if cursor and cursor.get("status") in statuses:
+        statuses = statuses[statuses.index(cursor["status"]) :]
+    start = cursor.get("key") if cursor else None
+    found: list[dict[str, Any]] = []
+    for current in statuses:
+        page, last = store.list_claims(current, limit - len(found), start)
+        found.extend(backoffice_json(c) for c in page)
+        start = None
+        if last:
+            return found, {"status": current, "key": last}
+        if len(found) >= limit:
+            following = statuses[statuses.index(current) + 1 :]
+            return found, ({"status": following[0], "key": None} if following else None)
+    return found, None
+
+
+def device_received(claim_number: str, received_on: date, now: datetime) -> dict[str, Any]:
+    """T8: the old laptop arrived. By day 60 → `device_received` with an e-mail; later → `rejected`
+    (the call still succeeds), and the participant may ask for it back (T10)."""
+    claim = _claim_or_404(claim_number)
+    today = clock.local_date(now)
+    if received_on > today:
+        raise Unprocessable("RECEIVED_ON_IN_FUTURE", "received_on may not be after today")
+    late_after_lapse = claim.status == "lapsed" and claim.lapse_reason == "DEVICE_NOT_RECEIVED"
+    if claim.status == "lapsed" and not late_after_lapse:
+        raise Conflict("ILLEGAL_TRANSITION", "This claim has lapsed", {"from": claim.status, "to": "rejected"})
+    if rules.is_late_arrival(received_on, claim.device_by) or late_after_lapse:
+        reason = "LAPTOP_RECEIVED_LATE"
+        claim = _move(
+            claim,
+            "rejected",
+            now,
+            detail=reason,
+            reason=reason,
+            return_request_by=rules.return_request_by(today, policy()),
+            email=("rejected_late", {"received_on": received_on, "deadline": claim.device_by}),
+        )
+    else:
+        claim = _move(claim, "device_received", now, email=("device_received", {}))
+    return backoffice_json(_flush(claim, now))
+
+
+def inspect(
+    claim_number: str, outcome: rules.Outcome, reward_cents: int | None, reason: str | None, now: datetime
+) -> dict[str, Any]:
+    """T9: approved (full reward), revised (a lower reward), or rejected with a reason; e-mailed."""
+    claim = _claim_or_404(claim_number)
+    if not rules.can_transition(claim.status, outcome):
+        raise Conflict(
+            "ILLEGAL_TRANSITION",
+            f"A claim in status {claim.status} cannot become {outcome}",
+            {"from": claim.status, "to": outcome},
+        )
+    campaign = store.get_campaign(claim.campaign_id)
+    if campaign is None:
+        raise NotFound("CAMPAIGN_NOT_FOUND", "The claim's campaign is gone")
+    reward = rules.inspection_reward(outcome, reward_cents, campaign)
+    if isinstance(reward, rules.Refusal):
+        raise Unprocessable(reward.code, reward.message, reward.details)
+    today = clock.local_date(now)
+    text = (reason or "").strip() or None
+    if outcome == "rejected":
+        deadline = rules.return_request_by(today, policy())
+        claim = _move(
+            claim,
+            "rejected",
+            now,
+            detail=text,
+            reason=text,
+            reward_cents=0,
+            return_request_by=deadline,
+            email=("rejected", {"reason": text or "", "return_request_by": deadline}),
+        )
+    else:
+        facts: dict[str, Any] = {"reward_cents": reward}
+        if outcome == "revised":
+            facts["reason"] = text or ""
+        claim = _move(
+            claim,
+            outcome,
+            now,
+            detail=text,
+            reason=text,
+            reward_cents=reward,
+            approved_status=outcome,
+            success_notified_on=today,
+            email=(outcome, facts),
+        )
+    return backoffice_json(_flush(claim, now))
+
+
+def disqualify(claim_number: str, reason: str, now: datetime) -> dict[str, Any]:
+    """T13: the organiser disqualifies a claim; the decision is final."""
+    claim = _claim_or_404(claim_number)
+    claim = _move(claim, "disqualified", now, detail=reason, reason=reason, email=("disqualified", {"reason": reason}))
+    return backoffice_json(_flush(claim, now))
+
+
+# --- T12: the new laptop returned ----------------------------------------------------------------
 
 
 def void_for_return(event: ReceiptReturned) -> list[str]:
-    """Void claims whose new laptop was returned (T12); returns their claim numbers."""
-    return []
+    """Void claims whose new laptop was returned (T12); returns their claim numbers.
+
+    (decision) Any returned unit of the claimed line voids the claim. Idempotent: a replay of the
+    same return lists the claims it voided before.
+    """
+    now = clock.now()
+    voided: list[str] = []
+    for line in event.receipt.lines:
+        if event.receipt.returned.get(line.line_id, 0) <= 0:
+            continue
+        number = store.claim_number_for(rules.purchase_key(event.receipt.receipt_id, line.line_id))
+        claim = store.get_claim(number) if number else None
+        if claim is None:
+            continue
+        already = claim.status == "void" and claim.void_return_id == event.return_id
+        if already or _void(claim, event.return_id, now):
+            voided.append(claim.claim_number)
+    return voided
+
+
+def _void(claim: rules.Claim, return_id: str, now: datetime) -> bool:
+    if claim.status not in rules.VOIDABLE:
+        return False
+    try:
+        moved = _move(claim, "void", now, detail="LAPTOP_RETURNED", void_return_id=return_id, email=("void", {}))
+    except StaleClaim:
+        return False
+    _flush(moved, now)
+    return True
+
+
+# --- nightly (T6, T7, T8, T10, T11, T12) ---------------------------------------------------------
+
+
+LAPSE_REASONS = {
+    "awaiting_proof": ("PROOF_NOT_RECEIVED", "Er is binnen de registratietermijn geen aankoopbewijs ontvangen."),
+    "incomplete": ("NOT_COMPLETED", "De ontbrekende gegevens zijn niet binnen 7 werkdagen aangevuld."),
+    "awaiting_device": ("DEVICE_NOT_RECEIVED", "De oude laptop is niet binnen 60 dagen na aankoop ontvangen."),
+    "rejected": ("RETURN_NOT_REQUESTED", "De oude laptop is niet binnen 14 werkdagen teruggevraagd."),
+}
+
+
+def lapse_overdue(today: date, now: datetime) -> int:
+    """T2/T7/T8/T10: lapse claims whose deadline (the last allowed day) is before `today`."""
+    lapsed = 0
+    for status, (code, text) in LAPSE_REASONS.items():
+        for number in list(store.due_claim_numbers(status, today - timedelta(days=1))):
+            claim = store.get_claim(number)
+            # The index is eventually consistent: re-check the base item before acting.
+            if claim is None or claim.status != status or not rules.is_past(rules.due_on(claim, today), today):
+                continue
+            try:
+                moved = _move(claim, "lapsed", now, detail=code, lapse_reason=code, email=("lapsed", {"reason": text}))
+            except StaleClaim:
+                continue
+            _flush(moved, now)
+            lapsed += 1
+    return lapsed
+
+
+def finish_reviews(today: date, now: datetime) -> int:
+    """T6: decide claims an interrupted upload left `under_review`, so the e-mail is not late."""
+    done = 0
+    for number in list(store.due_claim_numbers("under_review", today)):
+        claim = store.get_claim(number)
+        if claim is None or claim.status != "under_review":
+            continue
+        try:
+            _review(claim, now)
+            done += 1
+        except StaleClaim:
+            continue
+    return done
+
+
+def send_owed_emails(now: datetime) -> int:
+    """T6-T13: send e-mails that an interrupted run owed."""
+    sent = 0
+    for number in list(store.outbox_claim_numbers()):
+        claim = store.get_claim(number)
+        if claim is None or not claim.outbox:
+            continue
+        sent += len(claim.outbox)
+        _flush(claim, now)
+    return sent
+
+
+def void_returned(now: datetime) -> int:
+    """T12: catch up on returns whose event did not reach the trade-in (the event voids at once)."""
+    from chalicelib.loyalty.service import get_receipt
+
+    voided = 0
+    for status in sorted(rules.VOIDABLE):
+        for claim in list(store.claims_in_status(status)):
+            receipt = get_receipt(claim.receipt_id)
+            if (
+                receipt is not None
+                and receipt.returned.get(claim.laptop_line_id, 0) > 0
+                and _void(claim, "nightly", now)
+            ):
+                voided += 1
+    return voided
+
+
+def _debtor() -> sepa.Debtor:
+    cfg = settings()
+    return sepa.Debtor(name=cfg.organiser_name, iban=cfg.organiser_iban, bic=cfg.organiser_bic)
+
+
+def schedule_payouts(today: date, now: datetime) -> list[str]:
+    """T11: put approved and revised claims into a SEPA batch paid on the next working day, within
+    30 days of the success e-mail; the claims move to `payout_scheduled` with an e-mail."""
+    due: list[rules.Claim] = []
+    for status in ("approved", "revised"):
+        for number in list(store.due_claim_numbers(status, today)):
+            claim = store.get_claim(number)
+            if claim is not None and claim.status == status:
+                due.append(claim)
+    batches: list[str] = []
+    execution = rules.payout_execution_date(today)
+    for chunk in _chunks(sorted(due, key=lambda c: c.claim_number), 90):
+        batch_id = _batch_id(today, chunk)
+        payments = [
+            sepa.Payment(
+                end_to_end_id=c.claim_number,
+                name=c.participant.account_holder or f"{c.participant.first_name} {c.participant.last_name}",
+                iban=c.participant.iban or "",
+                amount_cents=int(c.reward_cents or 0),
+                description=f"Inruilactie claim {c.claim_number}",
+            )
+            for c in chunk
+        ]
+        xml = sepa.pain001(batch_id, execution, _debtor(), payments, created_at=now.replace(tzinfo=None, microsecond=0))
+        file_key = f"payouts/{batch_id}.xml"
+        client("s3").put_object(Bucket=settings().proofs_bucket, Key=file_key, Body=xml, ContentType="application/xml")
+        changes = []
+        for c in chunk:
+            item = rules.OutboxItem(
+                f"payout_scheduled-{c.version + 1}",
+                "payout_scheduled",
+                {
+                    "amount_cents": c.reward_cents,
+                    "execution_date": execution.isoformat(),
+                    "iban_masked": mask_iban(c.participant.iban or ""),
+                },
+            )
+            rules.check_transition(c.status, "payout_scheduled")
+            after = replace(
+                c,
+                status="payout_scheduled",
+                version=c.version + 1,
+                payout_batch_id=batch_id,
+                execution_date=execution,
+                outbox=(*c.outbox, item),
+            )
+            changes.append((c, after, rules.TimelineEntry(now, "payout_scheduled", "status", batch_id)))
+        batch = {
+            "batch_id": batch_id,
+            "execution_date": execution.isoformat(),
+            "created_on": today.isoformat(),
+            "claims": [c.claim_number for c in chunk],
+            "total_cents": sum(p.amount_cents for p in payments),
+            "file_key": file_key,
+        }
+        try:
+            store.schedule_batch(batch, changes, today)
+        except StaleClaim:
+            logger.warning("payout batch not scheduled: a claim changed", extra={"batch_id": batch_id})
+            continue
+        logger.info("payout batch scheduled", extra={"batch_id": batch_id, "claims": len(chunk)})
+        batches.append(batch_id)
+        for _, after, _ in changes:
+            _flush(store.get_claim(after.claim_number) or after, now)
+    return batches
+
+
+def _chunks(items: list[rules.Claim], size: int) -> Iterable[list[rules.Claim]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _batch_id(today: date, claims: list[rules.Claim]) -> str:
+    """Deterministic per day and content (with each claim's attempt), so a rerun cannot double a batch."""
+    content = ",".join(f"{c.claim_number}:{c.payout_attempt}" for c in claims)
+    return f"P{today:%Y%m%d}-{hashlib.sha256(content.encode()).hexdigest()[:8].upper()}"
+
+
+def mark_paid(today: date, now: datetime) -> int:
+    """T11: claims whose batch's execution date has come are `paid` (unless the batch failed)."""
+    paid = 0
+    for number in list(store.due_claim_numbers("payout_scheduled", today)):
+        claim = store.get_claim(number)
+        if claim is None or claim.status != "payout_scheduled" or claim.payout_batch_id is None:
+            continue
+        batch = store.get_batch(claim.payout_batch_id)
+        if batch is None or batch["status"] == "failed":
+            continue
+        try:
+            moved = _move(
+                claim,
+                "paid",
+                now,
+                email=(
+                    "paid",
+                    {"amount_cents": claim.reward_cents, "iban_masked": mask_iban(claim.participant.iban or "")},
+                ),
+            )
+        except StaleClaim:
+            continue
+        _flush(moved, now)
+        paid += 1
+    return paid
+
+
+# --- payout batches in the back office (T11) -----------------------------------------------------
+
+
+def batch_json(batch: dict[str, Any]) -> dict[str, Any]:
+    url = client("s3").generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings().proofs_bucket, "Key": batch["file_key"]},
+        ExpiresIn=settings().tradein_file_link_seconds,
+    )
+    return {
+        "batch_id": batch["batch_id"],
+        "status": _batch_status(batch),
+        "execution_date": batch["execution_date"],
+        "claims": batch["claims"],
+        "total_cents": batch["total_cents"],
+        "file_url": url,
+        "reason": batch["reason"],
+    }
+
+
+def _batch_status(batch: dict[str, Any]) -> str:
+    return str(batch["status"])
+
+
+def list_payouts(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    batches, last = store.list_batches(limit, cursor)
+    return [batch_json(b) for b in batches], last
+
+
+def batch_failed(batch_id: str, reason: str, now: datetime) -> dict[str, Any]:
+    """T11: the bank refused a batch: its claims go back to approved/revised and into the next batch."""
+    batch = store.get_batch(batch_id)
+    if batch is None:
+        raise NotFound("BATCH_NOT_FOUND", "No payout batch with this id")
+    if batch["status"] != "scheduled":
+        raise Conflict("BATCH_NOT_SCHEDULED", f"A {batch['status']} batch cannot fail", {"status": batch["status"]})
+    today = clock.local_date(now)
+    changes = []
+    for number in batch["claims"]:
+        claim = _claim_or_404(number)
+        if claim.status != "payout_scheduled" or claim.payout_batch_id != batch_id:
+            raise Conflict(
+                "ILLEGAL_TRANSITION",
+                "A claim of this batch is no longer scheduled",
+                {"claim_number": number, "from": claim.status},
+            )
+        target = claim.approved_status or "approved"
+        rules.check_transition(claim.status, target)
+        after = replace(
+            claim,
+            status=target,
+            version=claim.version + 1,
+            payout_batch_id=None,
+            execution_date=None,
+            payout_attempt=claim.payout_attempt + 1,
+            success_notified_on=claim.success_notified_on or today,
+        )
+        changes.append((claim, after, rules.TimelineEntry(now, target, "status", f"PAYOUT_FAILED {batch_id}")))
+    store.set_batch_status(batch_id, "scheduled", "failed", reason, changes, today)
+    logger.info("payout batch failed", extra={"batch_id": batch_id, "claims": len(changes)})
+    return batch_json({**batch, "status": "failed", "reason": reason})
+
+
+def settle_batches(today: date) -> int:
+    """Mark scheduled batches whose execution date has come, once all their claims are paid."""
+    settled = 0
+    batches, _ = store.list_batches(100, None)
+    for batch in batches:
+        if batch["status"] != "scheduled" or date.fromisoformat(batch["execution_date"]) > today:
+            continue
+        claims = [store.get_claim(n) for n in batch["claims"]]
+        if all(c is not None and c.status == "paid" for c in claims):
+            try:
+                store.set_batch_status(batch["batch_id"], "scheduled", "paid", None, [], today)
+            except StaleClaim:
+                continue
+            settled += 1
+    return settled

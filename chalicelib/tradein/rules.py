@@ -1,0 +1,525 @@
+"""Pure rules of the laptop trade-in campaign (T1-T15): no clock, no environment, no boto.
+
+Time ("today", "now") and policy (the campaign's terms, the claim policy) come in as arguments.
+The claim's state machine is declared here, once: `TRANSITIONS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+from chalicelib.sales import Receipt
+from chalicelib.tradein.workdays import add_working_days
+
+Status = Literal[
+    "awaiting_proof",
+    "under_review",
+    "incomplete",
+    "awaiting_device",
+    "device_received",
+    "approved",
+    "revised",
+    "rejected",
+    "return_requested",
+    "payout_scheduled",
+    "paid",
+    "lapsed",
+    "void",
+    "disqualified",
+]
+Outcome = Literal["approved", "revised", "rejected"]
+
+# The one state machine of a claim: from-status -> the statuses it may move to.
+# (decision) A claim can be voided (T12) or disqualified (T13) until its payout is scheduled: the
+# SEPA file is then out of our hands. A claim that lapsed because its laptop had not arrived by
+# day 60 (T8) may still become `rejected` when the laptop turns up late, so that the participant
+# can ask for it back (T10); the service allows that move only for that lapse reason.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "awaiting_proof": frozenset({"under_review", "lapsed", "void", "disqualified"}),
+    "under_review": frozenset({"awaiting_device", "incomplete", "lapsed", "void", "disqualified"}),
+    "incomplete": frozenset({"awaiting_device", "lapsed", "void", "disqualified"}),
+    "awaiting_device": frozenset({"device_received", "rejected", "lapsed", "void", "disqualified"}),
+    "device_received": frozenset({"approved", "revised", "rejected", "void", "disqualified"}),
+    "approved": frozenset({"payout_scheduled", "void", "disqualified"}),
+    "revised": frozenset({"payout_scheduled", "void", "disqualified"}),
+    "rejected": frozenset({"return_requested", "lapsed", "disqualified"}),
+    "payout_scheduled": frozenset({"paid", "approved", "revised"}),
+    "return_requested": frozenset(),
+    "paid": frozenset(),
+    "lapsed": frozenset({"rejected"}),
+    "void": frozenset(),
+    "disqualified": frozenset(),
+}
+STATUSES: tuple[str, ...] = tuple(TRANSITIONS)
+# Statuses in which nothing more is expected of anyone: the claim no longer keeps its campaign open.
+SETTLED: frozenset[str] = frozenset({"return_requested", "paid", "lapsed", "void", "disqualified"})
+# Statuses whose claim still waits for the new laptop's return to matter (T12).
+VOIDABLE: frozenset[str] = frozenset(s for s, targets in TRANSITIONS.items() if "void" in targets)
+
+BANK_FIELDS = ("iban", "account_holder")
+PROOF_CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+_POSTCODE = re.compile(r"^[1-9][0-9]{3}(?!SA|SD|SS)[A-Z]{2}$")
+_EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, source: str, target: str):
+        super().__init__(f"{source} -> {target}")
+        self.source = source
+        self.target = target
+
+
+def can_transition(source: str, target: str) -> bool:
+    """Whether the claim state machine allows `source -> target` (T6-T13)."""
+    return target in TRANSITIONS.get(source, frozenset())
+
+
+def check_transition(source: str, target: str) -> None:
+    """Raise IllegalTransition unless the state machine allows `source -> target`."""
+    if not can_transition(source, target):
+        raise IllegalTransition(source, target)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign's terms: data, not code (G5). Defaults are the seeded campaign's (seed 001)."""
+
+    campaign_id: str
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    min_line_price_cents: int = 59900
+    excluded_brands: tuple[str, ...] = ("Apple",)
+    channels: tuple[str, ...] = ("store", "webshop")
+    # (decision) Empty means every store that reports here: all of them are the retailer's Dutch
+    # stores. A campaign limited to some stores lists their ids.
+    store_ids: tuple[str, ...] = ()
+    laptop_category: str = "laptop"
+    reward_cents: int = 10000
+    window_first_day: int = 30
+    window_last_day: int = 60
+    device_last_day: int = 60
+    min_screen_inches: float = 10.0
+    max_device_age_years: int = 6
+    device_criteria: str = (
+        "werkend, compleet en onbeschadigd (redelijke slijtage geaccepteerd), beeldscherm minimaal 10 inch, "
+        "maximaal 6 jaar oud, met alle accessoires inclusief werkende batterij en voeding"
+    )
+
+
+@dataclass(frozen=True)
+class ClaimPolicy:
+    """Claim handling values a retailer tunes (G5)."""
+
+    employee_email_domains: tuple[str, ...] = ("mediamarkt.nl", "microsoft.com", "intel.com")
+    incomplete_working_days: int = 7
+    return_request_working_days: int = 14
+    payout_within_days: int = 30
+    ip_velocity_per_day: int = 3
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    house_number: int
+    postcode: str
+    city: str
+    country: str
+    house_number_suffix: str | None = None
+
+
+@dataclass(frozen=True)
+class Participant:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    birth_date: date
+    address: Address
+    iban: str | None = None
+    account_holder: str | None = None
+
+
+@dataclass(frozen=True)
+class OldDevice:
+    brand: str
+    model: str
+    screen_inches: float
+    purchased_on: date
+    working: bool
+    complete: bool
+    undamaged: bool
+    battery_ok: bool
+    charger_included: bool
+
+
+@dataclass(frozen=True)
+class Declarations:
+    legal_owner: bool
+    private_person: bool
+    not_employee: bool
+    data_removed: bool
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a rule refused: the contract's error code, a message, and details without personal data."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    status: str
+    event: str  # "status", "email", "flag", "proof_refused"
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_number: str
+    campaign_id: str
+    receipt_id: str
+    laptop_line_id: str
+    status: str
+    version: int
+    registered_at: datetime
+    purchase_date: date
+    participant: Participant
+    old_device: OldDevice
+    client_ip: str
+    registration_by: date
+    device_by: date
+    timeline: tuple[TimelineEntry, ...] = ()
+    flags: tuple[str, ...] = ()
+    proof_key: str | None = None
+    proof_sha256: str | None = None
+    proof_content_type: str | None = None
+    complete_by: date | None = None
+    return_request_by: date | None = None
+    reward_cents: int | None = None
+    reason: str | None = None
+    success_notified_on: date | None = None
+    approved_status: str | None = None
+    payout_batch_id: str | None = None
+    payout_attempt: int = 0
+    execution_date: date | None = None
+    lapse_reason: str | None = None
+    void_return_id: str | None = None
+    outbox: tuple[OutboxItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An e-mail owed to the participant, written in the same update as the transition that owes it."""
+
+    item_id: str
+    kind: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+# --- G2: day counting ---------------------------------------------------------------------------
+
+
+def day_number(purchase_date: date, day: date) -> int:
+    """Which day after purchase `day` is, the purchase day being day 1 (G2)."""
+    return (day - purchase_date).days + 1
+
+
+def nth_day(purchase_date: date, n: int) -> date:
+    """Day N after purchase (G2): `purchase_date + (N - 1)`."""
+    return purchase_date + timedelta(days=n - 1)
+
+
+def registration_window(purchase_date: date, campaign: Campaign) -> tuple[date, date]:
+    """First and last day on which a claim may be registered (T2: days 30-60, G2)."""
+    return nth_day(purchase_date, campaign.window_first_day), nth_day(purchase_date, campaign.window_last_day)
+
+
+def device_deadline(purchase_date: date, campaign: Campaign) -> date:
+    """Last day on which the old laptop may arrive (T8: day 60 after purchase, G2)."""
+    return nth_day(purchase_date, campaign.device_last_day)
+
+
+# --- T1: the purchase ---------------------------------------------------------------------------
+
+
+def check_purchase(receipt: Receipt, line_id: str, campaign: Campaign) -> Refusal | None:
+    """T1: bought in the period, in a Dutch store or the webshop, a laptop line ≥ the minimum, not
+    an excluded brand, sold by the retailer, not returned. (decision) Any returned unit of the line
+    makes it ineligible, as it voids a claim (T12)."""
+    reasons: list[str] = []
+    if not campaign.starts_at <= receipt.purchased_at <= campaign.ends_at:
+        reasons.append("OUTSIDE_CAMPAIGN_PERIOD")
+    if receipt.channel not in campaign.channels:
+        reasons.append("CHANNEL_EXCLUDED")
+    elif receipt.channel == "store" and campaign.store_ids and receipt.store_id not in campaign.store_ids:
+        reasons.append("STORE_EXCLUDED")
+    line = receipt.line(line_id)
+    if line is None:
+        reasons.append("LINE_NOT_FOUND")
+    else:
+        if line.category.lower() != campaign.laptop_category or line.kind != "product" or line.seller != "retailer":
+            reasons.append("NOT_A_LAPTOP")
+        if line.unit_price_cents < campaign.min_line_price_cents:
+            reasons.append("PRICE_TOO_LOW")
+        if line.brand.strip().lower() in {b.lower() for b in campaign.excluded_brands}:
+            reasons.append("BRAND_EXCLUDED")
+        if receipt.returned.get(line_id, 0) > 0:
+            reasons.append("RETURNED")
+    if not reasons:
+        return None
+    return Refusal("PURCHASE_NOT_ELIGIBLE", "The purchase does not qualify for this campaign", {"reasons": reasons})
+
+
+# --- T2: the registration window ----------------------------------------------------------------
+
+
+def check_registration_window(purchase_date: date, today: date, campaign: Campaign) -> Refusal | None:
+    """T2: registration only from day 30 to day 60 after purchase, the purchase day being day 1."""
+    first, last = registration_window(purchase_date, campaign)
+    if first <= today <= last:
+        return None
+    return Refusal(
+        "OUTSIDE_REGISTRATION_WINDOW",
+        f"Claims can be registered from day {campaign.window_first_day} to day {campaign.window_last_day} "
+        "after purchase",
+        {"opens_on": first.isoformat(), "closes_on": last.isoformat(), "day": day_number(purchase_date, today)},
+    )
+
+
+# --- T3: one claim per address and per laptop --------------------------------------------------
+
+
+def normalise_postcode(postcode: str) -> str:
+    """`1234 ab` -> `1234AB` (T3, T14)."""
+    return re.sub(r"\s+", "", postcode).upper()
+
+
+def address_key(campaign_id: str, address: Address) -> str:
+    """The uniqueness key of an address within a campaign (T3): postcode + number + suffix, normalised."""
+    suffix = re.sub(r"[^0-9A-Z]", "", (address.house_number_suffix or "").upper())
+    return f"address#{campaign_id}#{normalise_postcode(address.postcode)}#{address.house_number}#{suffix}"
+
+
+def purchase_key(receipt_id: str, line_id: str) -> str:
+    """The uniqueness key of a purchased laptop (T3). (decision) One claim per receipt line."""
+    return f"purchase#{receipt_id}#{line_id}"
+
+
+# --- T4: the participant -------------------------------------------------------------------------
+
+
+def sixteenth_birthday(birth_date: date) -> date:
+    """The 16th birthday; someone born on 29 February has it on 1 March in a common year."""
+    try:
+        return birth_date.replace(year=birth_date.year + 16)
+    except ValueError:
+        return date(birth_date.year + 16, 3, 1)
+
+
+def valid_iban(iban: str) -> bool:
+    """An IBAN with a valid country format and checksum (schwifty)."""
+    try:
+        IBAN(iban)
+    except (SchwiftyException, ValueError):
+        return False
+    return True
+
+
+def normalise_iban(iban: str) -> str:
+    return re.sub(r"\s+", "", iban).upper()
+
+
+def check_participant(participant: Participant, today: date, policy: ClaimPolicy) -> Refusal | None:
+    """T4: living in the Netherlands (NL postcode), 16th birthday before the registration date,
+    a well-formed e-mail address outside the excluded (employee) domains, a valid IBAN if given."""
+    problems: list[dict[str, str]] = []
+    address = participant.address
+    if address.country.strip().upper() not in {"NL", "NLD"}:
+        problems.append({"field": "participant.address.country", "reason": "NOT_NETHERLANDS"})
+    if not _POSTCODE.match(normalise_postcode(address.postcode)):
+        problems.append({"field": "participant.address.postcode", "reason": "INVALID_POSTCODE"})
+    if address.house_number < 1:
+        problems.append({"field": "participant.address.house_number", "reason": "INVALID_HOUSE_NUMBER"})
+    if not sixteenth_birthday(participant.birth_date) < today:
+        problems.append({"field": "participant.birth_date", "reason": "TOO_YOUNG"})
+    email = participant.email.strip()
+    if not _EMAIL.match(email):
+        problems.append({"field": "participant.email", "reason": "INVALID_EMAIL"})
+    else:
+        domain = email.rsplit("@", 1)[1].lower()
+        if any(domain == d or domain.endswith("." + d) for d in (x.lower() for x in policy.employee_email_domains)):
+            problems.append({"field": "participant.email", "reason": "EMPLOYEE_DOMAIN"})
+    if participant.iban is not None and not valid_iban(participant.iban):
+        problems.append({"field": "participant.iban", "reason": "INVALID_IBAN"})
+    for name in ("first_name", "last_name", "phone"):
+        if not str(getattr(participant, name)).strip():
+            problems.append({"field": f"participant.{name}", "reason": "EMPTY"})
+    if participant.account_holder is not None and not participant.account_holder.strip():
+        problems.append({"field": "participant.account_holder", "reason": "EMPTY"})
+    if not problems:
+        return None
+    return Refusal("PARTICIPANT_NOT_ELIGIBLE", "The participant does not meet the conditions", {"problems": problems})
+
+
+def check_declarations(declarations: Declarations) -> Refusal | None:
+    """T4: the participant declares being the legal owner, a private person, not an employee (or
+    family), and that the old laptop's data has been removed."""
+    missing = [name for name, value in vars(declarations).items() if value is not True]
+    if not missing:
+        return None
+    return Refusal("DECLARATION_MISSING", "Every declaration must be confirmed", {"missing": sorted(missing)})
+
+
+def missing_bank_details(participant: Participant) -> list[str]:
+    """T7: the fields a claim still lacks before it can be confirmed."""
+    return [name for name in BANK_FIELDS if not getattr(participant, name)]
+
+
+# --- T5: the old laptop -------------------------------------------------------------------------
+
+
+def check_device(device: OldDevice, today: date, campaign: Campaign) -> Refusal | None:
+    """T5: working, complete, undamaged, battery and charger, screen ≥ 10 inch, at most 6 years
+    old. (decision) At most 6 years old: the 6th anniversary of its purchase is on or after the
+    registration date."""
+    reasons = [name.upper() for name in ("working", "complete", "undamaged", "battery_ok", "charger_included")]
+    failed = [
+        r
+        for r, ok in zip(
+            reasons,
+            (device.working, device.complete, device.undamaged, device.battery_ok, device.charger_included),
+            strict=True,
+        )
+        if not ok
+    ]
+    if device.screen_inches < campaign.min_screen_inches:
+        failed.append("SCREEN_TOO_SMALL")
+    if device.purchased_on > today:
+        failed.append("PURCHASE_DATE_IN_FUTURE")
+    elif _add_years(device.purchased_on, campaign.max_device_age_years) < today:
+        failed.append("TOO_OLD")
+    if not failed:
+        return None
+    return Refusal("DEVICE_NOT_ELIGIBLE", "The old laptop does not meet the criteria", {"reasons": failed})
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
+# --- T6-T11: deadlines and outcomes --------------------------------------------------------------
+
+
+def complete_by(email_sent_on: date, policy: ClaimPolicy) -> date:
+    """T7: 7 working days to complete a claim, counted from the day the e-mail went out."""
+    return add_working_days(email_sent_on, policy.incomplete_working_days)
+
+
+def return_request_by(email_sent_on: date, policy: ClaimPolicy) -> date:
+    """T10: 14 working days after the rejection e-mail to ask for the old laptop back."""
+    return add_working_days(email_sent_on, policy.return_request_working_days)
+
+
+def is_late_arrival(received_on: date, device_by: date) -> bool:
+    """T8: a laptop received after day 60 after purchase means the claim is rejected."""
+    return received_on > device_by
+
+
+def is_past(deadline: date | None, today: date) -> bool:
+    """A deadline is the last allowed day: it has passed on the day after (T7, T8, T10)."""
+    return deadline is not None and today > deadline
+
+
+def inspection_reward(outcome: Outcome, reward_cents: int | None, campaign: Campaign) -> int | Refusal:
+    """T9: approved pays the full reward; revised a lower, positive amount set by the inspector;
+    rejected pays nothing."""
+    if outcome == "approved":
+        return campaign.reward_cents
+    if outcome == "rejected":
+        return 0
+    if reward_cents is None or not 0 < reward_cents < campaign.reward_cents:
+        return Refusal(
+            "INVALID_REWARD",
+            "A revised reward must be more than 0 and less than the campaign's reward",
+            {"max_cents": campaign.reward_cents - 1},
+        )
+    return reward_cents
+
+
+def payout_execution_date(today: date) -> date:
+    """T11: a batch made by the nightly run is paid on the next working day, so that a claim
+    approved and announced on day D is paid by about D + 2 working days, well within 30 days."""
+    return add_working_days(today, 1)
+
+
+def payout_latest_date(success_notified_on: date, policy: ClaimPolicy) -> date:
+    """T11: the last day on which a successful claim may be paid."""
+    return success_notified_on + timedelta(days=policy.payout_within_days)
+
+
+def campaign_listed(campaign: Campaign, today: date, has_open_claims: bool) -> bool:
+    """A campaign is shown while registration can still open or close, or claims are in progress."""
+    last_purchase_day = campaign.ends_at.date()
+    return today <= nth_day(last_purchase_day, campaign.window_last_day) or has_open_claims
+
+
+def postcode_matches(claim: Claim, postcode: str) -> bool:
+    """T14: the tracking look-up also needs the claim's postcode."""
+    return normalise_postcode(postcode) == normalise_postcode(claim.participant.address.postcode)
+
+
+def due_on(claim: Claim, today: date) -> date | None:
+    """The date from which the nightly run must look at a claim in its status, or None.
+
+    Deadlines (T2 proof, T7, T8, T10) are due the day after their last day; a claim left in
+    `under_review` by an interrupted upload is due at once (T6); approved claims are due for
+    the next payout batch (T11); scheduled payouts on their execution date.
+    """
+    match claim.status:
+        case "awaiting_proof":
+            return claim.registration_by
+        case "under_review":
+            return today
+        case "incomplete":
+            return claim.complete_by
+        case "awaiting_device":
+            return claim.device_by
+        case "rejected":
+            return claim.return_request_by
+        case "approved" | "revised":
+            return claim.success_notified_on or today
+        case "payout_scheduled":
+            return claim.execution_date
+    return None
+
+
+def deadlines(claim: Claim) -> dict[str, str]:
+    """The dates that matter to the participant in the claim's current status (T2, T7, T8, T10, T11)."""
+    found: dict[str, str] = {}
+    if claim.status == "awaiting_proof":
+        found["proof_by"] = claim.registration_by.isoformat()
+    if claim.status == "incomplete" and claim.complete_by:
+        found["complete_by"] = claim.complete_by.isoformat()
+    if claim.status in {"awaiting_proof", "under_review", "incomplete", "awaiting_device"}:
+        found["device_by"] = claim.device_by.isoformat()
+    if claim.status == "rejected" and claim.return_request_by:
+        found["return_request_by"] = claim.return_request_by.isoformat()
+    if claim.status == "payout_scheduled" and claim.execution_date:
+        found["payment_on"] = claim.execution_date.isoformat()
+    return found

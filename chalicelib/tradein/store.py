@@ -1,0 +1,442 @@
+"""Every query and transaction of the trade-in domain; returns the rules' dataclasses.
+
+A claim is written with a condition on its `version` (optimistic locking): two changes that
+race never overwrite each other silently, the loser gets `StaleClaim`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, replace
+from datetime import date, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock
+from chalicelib.db import connection
+from chalicelib.errors import Conflict
+from chalicelib.tradein import rules
+from chalicelib.tradein.models import (
+    BATCH_SCOPE,
+    CAMPAIGN_SCOPE,
+    OUTBOX_PENDING,
+    CampaignModel,
+    ClaimKeyModel,
+    ClaimModel,
+    PayoutBatchModel,
+    TimelineAttribute,
+)
+
+
+class StaleClaim(Conflict):
+    """The claim changed since it was read (or a condition of the same transaction failed)."""
+
+    def __init__(self, reference: str):
+        super().__init__("CLAIM_CHANGED", "The claim changed meanwhile; read it again", {"reference": reference})
+
+
+class ClaimNumberTaken(Exception):
+    """The random claim number is already in use: draw another."""
+
+
+# --- campaigns -----------------------------------------------------------------------------------
+
+
+def put_campaign(campaign: rules.Campaign) -> bool:
+    """Create a campaign unless it exists; True when it was created."""
+    item = CampaignModel(
+        CAMPAIGN_SCOPE,
+        campaign.campaign_id,
+        name=campaign.name,
+        starts_at=clock.iso(campaign.starts_at),
+        ends_at=clock.iso(campaign.ends_at),
+        min_line_price_cents=campaign.min_line_price_cents,
+        excluded_brands=list(campaign.excluded_brands),
+        channels=list(campaign.channels),
+        store_ids=list(campaign.store_ids),
+        laptop_category=campaign.laptop_category,
+        reward_cents=campaign.reward_cents,
+        window_first_day=campaign.window_first_day,
+        window_last_day=campaign.window_last_day,
+        device_last_day=campaign.device_last_day,
+        min_screen_inches=campaign.min_screen_inches,
+        max_device_age_years=campaign.max_device_age_years,
+        device_criteria=campaign.device_criteria,
+    )
+    try:
+        item.save(condition=CampaignModel.campaign_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _campaign(item: CampaignModel) -> rules.Campaign:
+    return rules.Campaign(
+        campaign_id=item.campaign_id,
+        name=item.name,
+        starts_at=datetime.fromisoformat(item.starts_at),
+        ends_at=datetime.fromisoformat(item.ends_at),
+        min_line_price_cents=int(item.min_line_price_cents),
+        excluded_brands=tuple(item.excluded_brands),
+        channels=tuple(item.channels),
+        store_ids=tuple(item.store_ids or ()),
+        laptop_category=item.laptop_category,
+        reward_cents=int(item.reward_cents),
+        window_first_day=int(item.window_first_day),
+        window_last_day=int(item.window_last_day),
+        device_last_day=int(item.device_last_day),
+        min_screen_inches=float(item.min_screen_inches),
+        max_device_age_years=int(item.max_device_age_years),
+        device_criteria=item.device_criteria,
+    )
+
+
+def get_campaign(campaign_id: str) -> rules.Campaign | None:
+    try:
+        return _campaign(CampaignModel.get(CAMPAIGN_SCOPE, campaign_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def list_campaigns() -> list[rules.Campaign]:
+    return [_campaign(item) for item in CampaignModel.query(CAMPAIGN_SCOPE)]
+
+
+def has_open_claims(campaign_id: str) -> bool:
+    """Whether any claim of the campaign is still in progress (sparse `open_index`)."""
+    return any(True for _ in ClaimModel.open_index.query(campaign_id, limit=1))
+
+
+# --- claims: conversion --------------------------------------------------------------------------
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _participant(raw: dict[str, Any]) -> rules.Participant:
+    return rules.Participant(
+        **{**raw, "birth_date": date.fromisoformat(raw["birth_date"]), "address": rules.Address(**raw["address"])}
+    )
+
+
+def participant_json(participant: rules.Participant) -> dict[str, Any]:
+    raw = asdict(participant)
+    raw["birth_date"] = participant.birth_date.isoformat()
+    return raw
+
+
+def _device_json(device: rules.OldDevice) -> dict[str, Any]:
+    raw = asdict(device)
+    raw["purchased_on"] = device.purchased_on.isoformat()
+    return raw
+
+
+def _claim(item: ClaimModel) -> rules.Claim:
+    device = dict(item.old_device)
+    device["purchased_on"] = date.fromisoformat(device["purchased_on"])
+    return rules.Claim(
+        claim_number=item.claim_number,
+        campaign_id=item.campaign_id,
+        receipt_id=item.receipt_id,
+        laptop_line_id=item.laptop_line_id,
+        status=item.status,
+        version=int(item.version),
+        registered_at=datetime.fromisoformat(item.registered_at),
+        purchase_date=date.fromisoformat(item.purchase_date),
+        participant=_participant(item.participant),
+        old_device=rules.OldDevice(**device),
+        client_ip=item.client_ip,
+        registration_by=date.fromisoformat(item.registration_by),
+        device_by=date.fromisoformat(item.device_by),
+        timeline=tuple(
+            rules.TimelineEntry(datetime.fromisoformat(e.at), e.status, e.event, e.detail) for e in item.timeline or []
+        ),
+        flags=tuple(item.flags or ()),
+        proof_key=item.proof_key,
+        proof_sha256=item.proof_sha256,
+        proof_content_type=item.proof_content_type,
+        complete_by=_date(item.complete_by),
+        return_request_by=_date(item.return_request_by),
+        reward_cents=int(item.reward_cents) if item.reward_cents is not None else None,
+        reason=item.reason,
+        success_notified_on=_date(item.success_notified_on),
+        approved_status=item.approved_status,
+        payout_batch_id=item.payout_batch_id,
+        payout_attempt=int(item.payout_attempt or 0),
+        execution_date=_date(item.execution_date),
+        lapse_reason=item.lapse_reason,
+        void_return_id=item.void_return_id,
+        outbox=tuple(rules.OutboxItem(o["item_id"], o["kind"], o["facts"]) for o in item.outbox or []),
+    )
+
+
+def _entry(entry: rules.TimelineEntry) -> TimelineAttribute:
+    return TimelineAttribute(at=clock.iso(entry.at), status=entry.status, event=entry.event, detail=entry.detail)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _state(claim: rules.Claim, today: date) -> dict[str, Any]:
+    """The claim's mutable attributes as stored, including the sparse index keys."""
+    due = rules.due_on(claim, today)
+    return {
+        "status": claim.status,
+        "version": claim.version,
+        "participant": participant_json(claim.participant),
+        "flags": list(claim.flags),
+        "proof_key": claim.proof_key,
+        "proof_sha256": claim.proof_sha256,
+        "proof_content_type": claim.proof_content_type,
+        "complete_by": _iso(claim.complete_by),
+        "return_request_by": _iso(claim.return_request_by),
+        "reward_cents": claim.reward_cents,
+        "reason": claim.reason,
+        "success_notified_on": _iso(claim.success_notified_on),
+        "approved_status": claim.approved_status,
+        "payout_batch_id": claim.payout_batch_id,
+        "payout_attempt": claim.payout_attempt,
+        "execution_date": _iso(claim.execution_date),
+        "lapse_reason": claim.lapse_reason,
+        "void_return_id": claim.void_return_id,
+        "outbox": [asdict(o) for o in claim.outbox] or None,
+        "outbox_pending": OUTBOX_PENDING if claim.outbox else None,
+        "due_status": claim.status if due else None,
+        "due_on": _iso(due),
+        "open_campaign": None if claim.status in rules.SETTLED else claim.campaign_id,
+    }
+
+
+# --- claims: reads -------------------------------------------------------------------------------
+
+
+def get_claim(claim_number: str) -> rules.Claim | None:
+    try:
+        return _claim(ClaimModel.get(claim_number, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def claim_number_for(key: str) -> str | None:
+    """The claim that holds a uniqueness key (address, purchase or proof), if any."""
+    try:
+        return ClaimKeyModel.get(key, consistent_read=True).claim_number
+    except DoesNotExist:
+        return None
+
+
+def due_claim_numbers(status: str, on_or_before: date) -> Iterator[str]:
+    """Claims in `status` whose due date is on or before the given day (`due_index`, a Query)."""
+    condition = ClaimModel.due_on <= on_or_before.isoformat()
+    for item in ClaimModel.due_index.query(status, range_key_condition=condition):
+        yield item.claim_number
+
+
+def outbox_claim_numbers() -> Iterator[str]:
+    """Claims that still owe an e-mail (`outbox_index`, a Query)."""
+    for item in ClaimModel.outbox_index.query(OUTBOX_PENDING):
+        yield item.claim_number
+
+
+def claims_in_status(status: str) -> Iterator[rules.Claim]:
+    """Every claim in one status (`status_index`, a Query)."""
+    for item in ClaimModel.status_index.query(status):
+        yield _claim(item)
+
+
+def list_claims(
+    status: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[rules.Claim], dict[str, Any] | None]:
+    """One page of claims in a status, oldest registration first."""
+    result = ClaimModel.status_index.query(status, limit=limit, last_evaluated_key=start_key)
+    items = [_claim(item) for item in result]
+    return items, result.last_evaluated_key
+
+
+# --- claims: writes ------------------------------------------------------------------------------
+
+
+def _update_args(
+    before: rules.Claim, after: rules.Claim, entries: list[rules.TimelineEntry], today: date
+) -> tuple[ClaimModel, list[Action], Any]:
+    actions: list[Action] = []
+    for name, value in _state(after, today).items():
+        attribute = getattr(ClaimModel, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if entries:
+        actions.append(ClaimModel.timeline.set(ClaimModel.timeline.append([_entry(e) for e in entries])))
+    condition = (ClaimModel.version == before.version) & (ClaimModel.status == before.status)
+    return ClaimModel(before.claim_number), actions, condition
+
+
+def _cancellation_codes(exc: TransactWriteError) -> list[str | None]:
+    return [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+
+
+def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
+    """Write a new claim and its uniqueness items in one transaction (T3).
+
+    Raises ClaimNumberTaken, or Conflict naming the uniqueness key that is already held.
+    """
+    item = ClaimModel(
+        claim.claim_number,
+        campaign_id=claim.campaign_id,
+        receipt_id=claim.receipt_id,
+        laptop_line_id=claim.laptop_line_id,
+        registered_at=clock.iso(claim.registered_at),
+        purchase_date=claim.purchase_date.isoformat(),
+        registration_by=claim.registration_by.isoformat(),
+        device_by=claim.device_by.isoformat(),
+        old_device=_device_json(claim.old_device),
+        client_ip=claim.client_ip,
+        timeline=[_entry(e) for e in claim.timeline],
+    )
+    for name, value in _state(claim, clock.local_date(claim.registered_at)).items():
+        if value is not None:
+            setattr(item, name, value)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(item, condition=ClaimModel.claim_number.does_not_exist())
+            for key in unique_keys:
+                tx.save(
+                    ClaimKeyModel(key, claim_number=claim.claim_number), condition=ClaimKeyModel.key.does_not_exist()
+                )
+    except TransactWriteError as exc:
+        codes = _cancellation_codes(exc)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise ClaimNumberTaken() from None
+        for key, code in zip(unique_keys, codes[1:], strict=False):
+            if code == "ConditionalCheckFailed":
+                kind = key.split("#", 1)[0]
+                raise Conflict(
+                    f"{kind.upper()}_ALREADY_CLAIMED",
+                    "This address already has a claim in this campaign"
+                    if kind == "address"
+                    else "This laptop has already been claimed",
+                ) from None
+        raise
+
+
+def save_change(
+    before: rules.Claim,
+    after: rules.Claim,
+    entries: list[rules.TimelineEntry],
+    today: date,
+    claim_key: str | None = None,
+) -> rules.Claim:
+    """Write a claim's change (status, facts, timeline entries) if nobody changed it meanwhile.
+
+    `claim_key`, when given, is a uniqueness item (a proof's hash, T13) created in the same
+    transaction. Raises StaleClaim when the claim (or the key) was taken first.
+    """
+    model, actions, condition = _update_args(before, after, entries, today)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(model, actions, condition=condition)
+            if claim_key:
+                tx.save(
+                    ClaimKeyModel(claim_key, claim_number=before.claim_number),
+                    condition=ClaimKeyModel.key.does_not_exist(),
+                )
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in _cancellation_codes(exc):
+            raise StaleClaim(before.claim_number) from None
+        raise
+    return replace(after, timeline=before.timeline + tuple(entries))
+
+
+def count_ip(key: str) -> int:
+    """Count one more registration for an IP address on a day; returns the new count (T13)."""
+    item = ClaimKeyModel(key)
+    item.update(actions=[ClaimKeyModel.count.add(1)])
+    return int(item.count or 0)
+
+
+# --- payouts -------------------------------------------------------------------------------------
+
+
+def _batch(item: PayoutBatchModel) -> dict[str, Any]:
+    return {
+        "batch_id": item.batch_id,
+        "status": item.status,
+        "execution_date": item.execution_date,
+        "created_on": item.created_on,
+        "claims": list(item.claim_numbers),
+        "total_cents": int(item.total_cents),
+        "file_key": item.file_key,
+        "reason": item.reason,
+    }
+
+
+def get_batch(batch_id: str) -> dict[str, Any] | None:
+    try:
+        return _batch(PayoutBatchModel.get(BATCH_SCOPE, batch_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def list_batches(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Payout batches, newest first."""
+    result = PayoutBatchModel.query(BATCH_SCOPE, scan_index_forward=False, limit=limit, last_evaluated_key=start_key)
+    items = [_batch(item) for item in result]
+    return items, result.last_evaluated_key
+
+
+def schedule_batch(
+    batch: dict[str, Any], changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]], today: date
+) -> None:
+    """Create a payout batch and move its claims to `payout_scheduled` in one transaction (T11).
+
+    Raises StaleClaim when the batch exists already or a claim changed meanwhile.
+    """
+    item = PayoutBatchModel(
+        BATCH_SCOPE,
+        batch["batch_id"],
+        status="scheduled",
+        execution_date=batch["execution_date"],
+        created_on=batch["created_on"],
+        claim_numbers=batch["claims"],
+        total_cents=batch["total_cents"],
+        file_key=batch["file_key"],
+    )
+    _batch_transaction(item, PayoutBatchModel.batch_id.does_not_exist(), changes, today)
+
+
+def set_batch_status(
+    batch_id: str,
+    expected: str,
+    status: str,
+    reason: str | None,
+    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
+    today: date,
+) -> None:
+    """Move a batch from `expected` to `status` together with its claims' changes (T11)."""
+    item = PayoutBatchModel.get(BATCH_SCOPE, batch_id, consistent_read=True)
+    item.status = status
+    item.reason = reason
+    _batch_transaction(item, PayoutBatchModel.status == expected, changes, today)
+
+
+def _batch_transaction(
+    item: PayoutBatchModel,
+    condition: Any,
+    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
+    today: date,
+) -> None:
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(item, condition=condition)
+            for before, after, entry in changes:
+                model, actions, claim_condition = _update_args(before, after, [entry], today)
+                tx.update(model, actions, condition=claim_condition)
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in _cancellation_codes(exc):
+            raise StaleClaim(item.batch_id) from None
+        raise
