@@ -94,7 +94,8 @@ def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> I
             _loyalty().add_spend(tx, member_id, coupon.points, today, f"coupon#{coupon.code}")
 
         try:
-            store.issue(coupon, clock.iso(now), settings().coupon_expiry_shards, request_key, request_hash, spend)
+            issued_at = now.isoformat(timespec="microseconds")  # orders the member's list
+            store.issue(coupon, issued_at, settings().coupon_expiry_shards, request_key, request_hash, spend)
         except store.TransactionCancelled:
             continue
         logger.info("coupon issued", extra={"amount_cents": coupon.amount_cents, "points": coupon.points})
