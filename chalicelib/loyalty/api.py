@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import AwareDatetime, Field, model_validator
 
+from chalicelib import clock
 from chalicelib.auth import require
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
 from chalicelib.loyalty import service
@@ -130,7 +131,7 @@ def _receipt(s: StoredReceipt) -> dict[str, Any]:
 
 
 def _entry(e: LedgerEntry) -> dict[str, Any]:
-    return {"at": e.at, "type": e.type, "points": e.points, "cause": e.cause}
+    return {"at": clock.iso(e.at), "type": e.type, "points": e.points, "cause": e.cause}
 
 
 @bp.route("/members", methods=["POST"])

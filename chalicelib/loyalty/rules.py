@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from chalicelib.sales import Channel, Line, Receipt
@@ -90,7 +90,7 @@ class Lot:
 class LedgerEntry:
     member_id: str
     entry_id: str
-    at: str  # ISO 8601 with offset
+    at: datetime  # aware, full precision: orders the history
     type: EntryType
     points: int
     cause: str

@@ -42,8 +42,8 @@ def policy() -> LoyaltyPolicy:
     )
 
 
-def _now() -> str:
-    return clock.iso(clock.now())
+def _now() -> datetime:
+    return clock.now()
 
 
 # --- members (L8, L9, L12, L13, L14) -------------------------------------------------------
@@ -200,7 +200,7 @@ def history(member_id: str, limit: int, cursor: dict[str, Any] | None) -> tuple[
     return store.history_of(member_id, limit, cursor)
 
 
-def _entry(member_id: str, entry_id: str, at: str, kind: str, points: int, cause: str) -> LedgerEntry:
+def _entry(member_id: str, entry_id: str, at: datetime, kind: str, points: int, cause: str) -> LedgerEntry:
     return LedgerEntry(member_id=member_id, entry_id=entry_id, at=at, type=kind, points=points, cause=cause)  # type: ignore[arg-type]
 
 

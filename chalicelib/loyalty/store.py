@@ -121,7 +121,7 @@ def _entry(item: HistoryModel) -> LedgerEntry:
     return LedgerEntry(
         member_id=item.member_id,
         entry_id=item.entry_id,
-        at=item.at,
+        at=datetime.fromisoformat(item.at),
         type=item.type,  # type: ignore[arg-type]
         points=int(item.points),
         cause=item.cause,
@@ -246,11 +246,11 @@ def add_entry(tx: TransactWrite, entry: LedgerEntry, lots: dict[str, int] | None
 
 
 def _entry_item(entry: LedgerEntry, lots: dict[str, int] | None = None) -> HistoryModel:
-    at_utc = datetime.fromisoformat(entry.at).astimezone(UTC).isoformat(timespec="microseconds")
+    at_utc = entry.at.astimezone(UTC).isoformat(timespec="microseconds")
     return HistoryModel(
         entry.member_id,
         entry.entry_id,
-        at=entry.at,
+        at=entry.at.isoformat(timespec="microseconds"),
         at_key=f"{at_utc}#{entry.entry_id}",
         type=entry.type,
         points=entry.points,
