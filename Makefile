@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format package bench clean
+.PHONY: install run test lint format package check-deploy measure bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest --cov --cov-report=term:skip-covered
+	$(MAKE) --no-print-directory check-deploy
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -31,6 +32,20 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## Deploy artefacts (docs/deploy.md): the prod package with our merged template, its lint, its size.
+package: install
+	$(PY) -m infra.template build/merge.json
+	rm -rf build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage prod --merge-template build/merge.json build/package
+	@echo "packaged: build/package/sam.json + build/package/deployment.zip"
+
+check-deploy: package
+	$(VENV)/bin/cfn-lint build/package/sam.json
+	@echo "cfn-lint: build/package/sam.json has no errors"
+
+measure: package
+	$(PY) scripts/measure.py build/package/deployment.zip
 
 clean:
 	rm -rf $(VENV) .coverage build

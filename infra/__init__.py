@@ -1,0 +1,1 @@
+"""Deployment artefacts: the merged CloudFormation template and the hand-written IAM policies."""

@@ -1,0 +1,182 @@
+"""The merged deploy template (infra/template.py) declares what the code uses, as provisioning does.
+
+`make check-deploy` packages it with Chalice and runs cfn-lint; these tests check its content fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+from chalicelib.db import all_models, client
+from infra import template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def merged() -> dict[str, Any]:
+    return template.build()
+
+
+def _tables(merged: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Table resources by their physical name in this (test) stage."""
+    prefix = settings().table_prefix
+    found = {}
+    for resource in merged["Resources"].values():
+        if resource.get("Type") == "AWS::DynamoDB::Table":
+            name = resource["Properties"]["TableName"]["Fn::Sub"].replace("${TablePrefix}", prefix)
+            found[name] = resource["Properties"]
+    return found
+
+
+def _keys(key_schema: list[dict[str, str]]) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in key_schema}
+
+
+def test_every_model_table_and_index_is_in_the_template_with_the_same_keys(merged: dict[str, Any]) -> None:
+    tables = _tables(merged)
+    for model in all_models():
+        props = tables.get(model.Meta.table_name)
+        assert props is not None, f"{model.__name__}: table {model.Meta.table_name} missing from the template"
+        types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+        expected = {"HASH": model._hash_key_attribute().attr_name}
+        if model._range_key_attribute() is not None:
+            expected["RANGE"] = model._range_key_attribute().attr_name
+        assert _keys(props["KeySchema"]) == expected, model.__name__
+        for attr in (model._hash_key_attribute(), model._range_key_attribute()):
+            if attr is not None:
+                assert types[attr.attr_name] == attr.attr_type
+        declared = {
+            i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes", []) + props.get("LocalSecondaryIndexes", [])
+        }
+        for index in model._indexes.values():
+            spec = declared.get(index.Meta.index_name)
+            assert spec is not None, f"{model.__name__}: index {index.Meta.index_name} missing"
+            index_keys = {
+                ("HASH" if a.is_hash_key else "RANGE"): a.attr_name
+                for a in index.Meta.attributes.values()
+                if a.is_hash_key or a.is_range_key
+            }
+            assert _keys(spec["KeySchema"]) == index_keys, f"{model.__name__}.{index.Meta.index_name}"
+            assert spec["Projection"]["ProjectionType"] == index.Meta.projection.projection_type
+            for a in index.Meta.attributes.values():
+                if a.is_hash_key or a.is_range_key:
+                    assert types[a.attr_name] == a.attr_type
+
+
+def test_template_and_provisioning_create_the_same_tables(aws: None, merged: dict[str, Any]) -> None:
+    """Provisioning (local, tests) and the template agree: keys, attribute types, indexes, projections."""
+    dynamodb = client("dynamodb")
+    tables = _tables(merged)
+    assert set(tables) == set(dynamodb.list_tables()["TableNames"])
+    for name, props in tables.items():
+        live = dynamodb.describe_table(TableName=name)["Table"]
+        assert _keys(live["KeySchema"]) == _keys(props["KeySchema"]), name
+        assert sorted(live["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == props["AttributeDefinitions"]
+        for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            live_indexes = {
+                i["IndexName"]: (_keys(i["KeySchema"]), i["Projection"]["ProjectionType"]) for i in live.get(kind, [])
+            }
+            declared = {
+                i["IndexName"]: (_keys(i["KeySchema"]), i["Projection"]["ProjectionType"]) for i in props.get(kind, [])
+            }
+            assert live_indexes == declared, f"{name} {kind}"
+
+
+def test_tables_are_on_demand_recoverable_encrypted_and_kept(merged: dict[str, Any]) -> None:
+    for logical, resource in merged["Resources"].items():
+        if resource.get("Type") != "AWS::DynamoDB::Table":
+            continue
+        props = resource["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", logical
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, logical
+        assert props["SSESpecification"] == {"SSEEnabled": True}, logical
+        assert resource["DeletionPolicy"] == "Retain", logical
+
+
+def test_ttl_follows_the_models() -> None:
+    class WithTtl(Model):
+        class Meta:
+            table_name = f"{settings().table_prefix}with-ttl"
+
+        key = UnicodeAttribute(hash_key=True)
+        expires_at = TTLAttribute(attr_name="ttl")
+
+    resource = template.table_resource("with-ttl", template.model_spec(WithTtl))
+    assert resource["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    for model in all_models():
+        spec = template.model_spec(model)
+        declared = "TimeToLiveSpecification" in template.table_resource("x", spec)["Properties"]
+        assert declared == (model._ttl_attribute() is not None), model.__name__
+
+
+def test_proofs_bucket_is_private_encrypted_cors_expiring_and_notifies_the_handler(merged: dict[str, Any]) -> None:
+    resources = merged["Resources"]
+    bucket = resources["ProofsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    cors = bucket["CorsConfiguration"]["CorsRules"][0]
+    assert "POST" in cors["AllowedMethods"]
+    expiry = next(r for r in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r)
+    assert expiry["Prefix"] == "proofs/"
+    (notification,) = bucket["NotificationConfiguration"]["LambdaConfigurations"]
+    assert notification["Function"] == {"Fn::GetAtt": ["OnProofUploaded", "Arn"]}
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "proofs/"}]
+    permission = resources["ProofUploadInvokePermission"]["Properties"]
+    assert permission["Principal"] == "s3.amazonaws.com"
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["OnProofUploaded", "Arn"]}
+    assert "ProofUploadInvokePermission" in resources["ProofsBucket"]["DependsOn"]
+
+
+def test_gateway_errors_carry_cors_and_the_contract_error_body(merged: dict[str, Any]) -> None:
+    responses = merged["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+    assert responses["ACCESS_DENIED"]["StatusCode"] == "403"
+    for response in responses.values():
+        assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == "'*'"
+        body = response["ResponseTemplates"]["application/json"]
+        rendered = body.replace("$context.error.messageString", '"Unauthorized"').replace(
+            "$context.error.responseType", "UNAUTHORIZED"
+        )
+        assert set(json.loads(rendered)) == {"code", "message", "details"}
+
+
+def test_every_function_gets_its_policy_parameters_and_log_group(merged: dict[str, Any]) -> None:
+    resources = merged["Resources"]
+    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
+    chalice_names = {
+        "APIHandler": "api_handler",
+        "NightlyLoyalty": "nightly_loyalty",
+        "NightlyTradein": "nightly_tradein",
+        "OnProofUploaded": "on_proof_uploaded",
+    }
+    for (function, role), (_, policy_file) in template.FUNCTIONS.items():
+        config = stage["lambda_functions"][chalice_names[function]]
+        assert config["iam_policy_file"] == f"../infra/iam/{policy_file}", function
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        for name in ("TABLE_PREFIX", "PROOFS_BUCKET", "SES_SENDER", "COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID"):
+            assert "Ref" in variables[name], f"{function}: {name} must come from a parameter"
+            assert variables[name]["Ref"] in merged["Parameters"]
+        (policy,) = resources[role]["Properties"]["Policies"]
+        assert policy["PolicyDocument"]["Statement"], role
+        assert resources[f"{function}Logs"]["Type"] == "AWS::Logs::LogGroup"
+    assert stage["autogen_policy"] is False
+    assert stage["environment_variables"]["AUTH_MODE"] == "cognito"
+    assert "AUTH_DEV_SECRET" not in stage["environment_variables"]
+
+
+def test_nightly_jobs_are_sized_for_their_work_and_never_overlap() -> None:
+    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
+    for name in ("nightly_loyalty", "nightly_tradein"):
+        config = stage["lambda_functions"][name]
+        assert config["lambda_timeout"] == 900
+        assert config["reserved_concurrency"] == 1
+    assert stage["lambda_functions"]["api_handler"]["lambda_timeout"] <= 29  # API Gateway's integration limit
