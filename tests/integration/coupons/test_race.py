@@ -1,0 +1,71 @@
+"""Two orders race for one coupon over real HTTP against moto's server: exactly one wins (C7)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chalicelib import clock
+from chalicelib.coupons import service, store
+from chalicelib.coupons.models import RedemptionModel
+from chalicelib.errors import Conflict
+from chalicelib.loyalty import jobs as loyalty_jobs
+from chalicelib.loyalty import service as loyalty
+
+from .conftest import NOW, make_line, record_receipt
+
+BASKET = (make_line("tv", 90_000),)
+RACERS = 6
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Start every call at the same moment on its own thread; each outcome is a value or an error."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[i] = calls[i]()
+        except Exception as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.slow
+@pytest.mark.rule("C7")
+def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_server, travel):
+    """One test (the server's provisioning is the slow part): first several orders race for one
+    coupon, then several retries of one order race for another."""
+    travel(NOW)
+    loyalty.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
+    record_receipt("earn", "m-1", (make_line(price=200_000),), "2017-07-01T12:00")
+    loyalty_jobs.run_nightly(clock.today())
+    contested = service.convert_points("m-1", 2000, "k-1").coupon.code
+    retried = service.convert_points("m-1", 2000, "k-2").coupon.code
+
+    outcomes = race(
+        [lambda i=i: service.redeem(f"R-{i}", "m-1", "store", BASKET, [contested]) for i in range(RACERS)]  # type: ignore[misc]
+    )
+    winners = [o for o in outcomes if isinstance(o, service.Redeemed)]
+    losers = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(winners) == 1, outcomes
+    assert len(losers) == RACERS - 1, outcomes
+    assert {o.code for o in losers} <= {"COUPON_NOT_REDEEMABLE", "CONCURRENT_UPDATE"}
+    coupon = store.get_coupon(contested)
+    assert coupon is not None
+    assert (coupon.status, coupon.redeemed_receipt_id) == ("used", winners[0].receipt_id)
+    assert [r.receipt_id for r in RedemptionModel.scan()] == [winners[0].receipt_id]
+
+    outcomes = race([lambda: service.redeem("R-same", "m-1", "store", BASKET, [retried]) for _ in range(RACERS)])
+    assert all(isinstance(o, service.Redeemed) for o in outcomes), outcomes
+    assert {(o.receipt_id, o.codes, o.discount_cents) for o in outcomes} == {("R-same", (retried,), 2000)}
