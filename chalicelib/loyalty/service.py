@@ -630,7 +630,8 @@ def merge(target_id: str, source_id: str) -> MergeResult:
     from chalicelib.coupons.service import transfer_coupons  # the coupons domain, through its service
 
     coupons = transfer_coupons(source_id, target_id)
-    store.close_merged(source_id)
+    if not store.close_merged(source_id) and store.get_member(source_id).status != "merged":  # type: ignore[union-attr]
+        raise Conflict("MERGE_INCOMPLETE", "Something changed on the source account; run the merge again")
     logger.info(
         "accounts merged",
         extra={"source": source_id, "target": target_id, "lots": moved, "receipts": receipts_moved},

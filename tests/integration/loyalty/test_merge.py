@@ -1,0 +1,138 @@
+"""Account merge (L13): lots, receipts, history and coupons move; atomic per lot; resumable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from chalicelib.clock import AMSTERDAM
+from chalicelib.errors import Conflict, Gone, NotFound, Unprocessable
+from chalicelib.loyalty import jobs, service, store
+from tests.integration.loyalty.conftest import assert_ledger_consistent, make_receipt
+
+
+@pytest.fixture
+def coupons(monkeypatch):
+    moved: list[tuple[str, str]] = []
+
+    def transfer(source: str, target: str) -> list[str]:
+        moved.append((source, target))
+        return ["CPN-OLD"]
+
+    monkeypatch.setattr("chalicelib.coupons.service.transfer_coupons", transfer)
+    return moved
+
+
+@pytest.fixture
+def old_account(member, buy, travel):
+    """m-old: welcome 250 + consent 100 available, R1 matured (100), R2 pending (200)."""
+    travel("2017-08-10T14:00")
+    member("m-old", sharing=True)
+    buy("R1", "m-old", price=10_000, when="2017-07-01T10:00")
+    buy("R2", "m-old", price=20_000)
+    jobs.run_nightly(date(2017, 8, 10))
+    travel("2017-08-20T10:00")
+    member("m-new")
+    return "m-old"
+
+
+@pytest.mark.rule("L13")
+def test_merge_moves_lots_receipts_history_and_coupons_and_closes_the_old_account(old_account, coupons):
+    result = service.merge("m-new", "m-old")
+    assert (result.lots_moved, result.receipts_moved, result.coupons_moved) == (4, 2, ["CPN-OLD"])
+    assert coupons == [("m-old", "m-new")]
+    new = store.get_member("m-new")
+    assert (new.balance.available, new.balance.pending) == (250 + 350 + 100, 200)
+    assert store.lots_of("m-old") == []
+    assert {lot.lot_id for lot in store.lots_of("m-new")} == {
+        "welcome#m-new",
+        "welcome#m-old",
+        "marketing_consent#m-old",
+        "receipt#R1",
+        "receipt#R2",
+    }
+    assert service.get_receipt("R2").member_id == "m-new"
+    assert {s.receipt.receipt_id for s in service.receipts("m-new", 10, None)[0]} == {"R1", "R2"}
+    entries, _ = store.history_of("m-new", 50, None)
+    causes = [e.cause for e in entries]
+    assert "receipt:R1" in causes and "welcome" in causes and "merge:m-old" in causes
+    old = store.get_member("m-old")
+    assert (old.status, old.merged_into, old.balance) == ("merged", "m-new", old.balance.__class__())
+    with pytest.raises(Gone):
+        service.require_active_member("m-old")
+    assert_ledger_consistent("m-new")
+    assert_ledger_consistent("m-old")
+    # the moved pending lot matures on the new account
+    jobs.run_nightly(date(2017, 9, 9))
+    assert store.get_member("m-new").balance.pending == 0
+    assert_ledger_consistent("m-new")
+
+
+@pytest.mark.rule("L13")
+def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old_account, coupons, monkeypatch):
+    real = service._move_lot
+    moved: list[str] = []
+
+    def crash_after_two(lot, target_id):  # type: ignore[no-untyped-def]
+        if len(moved) == 2:
+            raise RuntimeError("Lambda timed out")
+        moved.append(lot.lot_id)
+        return real(lot, target_id)
+
+    monkeypatch.setattr(service, "_move_lot", crash_after_two)
+    with pytest.raises(RuntimeError):
+        service.merge("m-new", "m-old")
+    monkeypatch.setattr(service, "_move_lot", real)
+    # half-way: every lot is on exactly one side and both ledgers add up; the old account is frozen
+    assert len(store.lots_of("m-old")) == 2
+    assert_ledger_consistent("m-old")
+    assert_ledger_consistent("m-new")
+    with pytest.raises(Gone):
+        service.require_active_member("m-old")
+    result = service.merge("m-new", "m-old")
+    assert result.lots_moved == 2
+    assert store.get_member("m-new").balance.available == 700
+    again = service.merge("m-new", "m-old")
+    assert (again.lots_moved, again.receipts_moved, again.history_copied) == (0, 0, 0)
+    assert store.get_member("m-new").balance.available == 700
+    assert_ledger_consistent("m-new")
+
+
+@pytest.mark.rule("L13", "L11")
+def test_merge_moves_a_debt(old_account, coupons, monkeypatch):
+    monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", lambda e: [])
+    monkeypatch.setattr("chalicelib.tradein.service.void_for_return", lambda e: [])
+    with store.transaction() as tx:
+        service.add_spend(tx, "m-old", 450, date(2017, 8, 20), "coupon:all")
+    service.record_return("R1", "ret-1", datetime(2017, 8, 20, tzinfo=AMSTERDAM), [("1", 1)], {"r": 1})
+    assert store.get_member("m-old").balance.debt == 100
+    service.merge("m-new", "m-old")
+    assert store.get_member("m-new").balance.debt == 100
+    assert store.get_member("m-old").balance.debt == 0
+
+
+@pytest.mark.rule("L13")
+def test_merge_refusals(old_account, coupons, member):
+    with pytest.raises(Unprocessable):
+        service.merge("m-new", "m-new")
+    with pytest.raises(NotFound):
+        service.merge("m-new", "m-nobody")
+    with pytest.raises(NotFound):
+        service.merge("m-nobody", "m-old")
+    service.merge("m-new", "m-old")
+    member("m-third")
+    with pytest.raises(Conflict) as other:
+        service.merge("m-third", "m-old")
+    assert other.value.code == "ALREADY_MERGED"
+    with pytest.raises(Gone):
+        service.merge("m-old", "m-third")
+
+
+@pytest.mark.rule("L13", "L4")
+def test_after_a_merge_the_old_card_and_id_earn_on_the_new_account(old_account, coupons, buy):
+    card = store.get_member("m-old").card_number
+    service.merge("m-new", "m-old")
+    result, _ = service.record_receipt(make_receipt("R9"), card, {"card": card})
+    assert result.member_id == "m-new"
+    assert buy("R10", "m-old").member_id == "m-new"
