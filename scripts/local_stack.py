@@ -32,6 +32,10 @@ from urllib.parse import unquote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+JOIN = (
+    """'{"email": "demo@example.com", "first_name": "Demo", "last_name": "Member", """
+    """"newsletter": false, "partner_data_sharing": false}'"""
+)
 MAX_DELIVERIES = 5  # an upload that fails this often is dropped from the queue (and logged)
 
 log = logging.getLogger("local-stack")
@@ -207,7 +211,8 @@ def banner(api_url: str, moto_url: str, campaign_ids: list[str]) -> str:
             "Try this:",
             f"  curl {api_url}/health",
             f"  curl {api_url}/tradein/campaigns",
-            f'  curl -H "Authorization: Bearer {member}" {api_url}/members/me',
+            f'  curl -H "Authorization: Bearer {member}" -H "Content-Type: application/json" -d {JOIN} '
+            f"{api_url}/members",
             "",
         ]
     )

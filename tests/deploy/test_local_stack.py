@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import boto3
 import requests
+
+from scripts.local_stack import JOIN
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +80,16 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
         health = requests.get(f"http://127.0.0.1:{api_port}/health", timeout=5)
         assert health.status_code == 200
         assert health.json()["status"] == "ok"
+
+        member_line = next(line for line in lines if line.strip().startswith("member "))
+        member_token = member_line.split()[-1]
+        joined = requests.post(
+            f"http://127.0.0.1:{api_port}/members",
+            json=json.loads(JOIN.strip("'")),
+            headers={"Authorization": f"Bearer {member_token}"},
+            timeout=10,
+        )
+        assert joined.status_code == 201, joined.text
 
         s3 = boto3.client(
             "s3",
