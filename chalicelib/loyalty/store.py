@@ -19,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.clock import local_date
 from chalicelib.config import settings
+from chalicelib.db import connection
 from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel, ReceiptModel, ReturnModel
 from chalicelib.loyalty.rules import (
     Address,
@@ -132,23 +133,9 @@ def _entry(item: HistoryModel) -> LedgerEntry:
 
 @contextmanager
 def transaction() -> Iterator[TransactWrite]:
-    """One DynamoDB transaction (at most 100 actions, never two on one item).
-
-    It reuses the models' cached PynamoDB connection (reset by db.reset_connections) instead of
-    db.connection(), which builds a new botocore session, and so reloads the service models,
-    on every call: ~50 ms per transaction.
-    """
-    with TransactWrite(connection=MemberModel._get_connection().connection) as tx:
+    """One DynamoDB transaction (at most 100 actions, never two on one item)."""
+    with TransactWrite(connection=connection()) as tx:
         yield tx
-
-
-def failed_conditions(error: TransactWriteError) -> list[int]:
-    """Indexes of the actions whose condition failed in a cancelled transaction."""
-    return [
-        i
-        for i, reason in enumerate(error.cancellation_reasons or [])
-        if reason is not None and reason.code == "ConditionalCheckFailed"
-    ]
 
 
 def add_member_put(tx: TransactWrite, member: Member) -> None:

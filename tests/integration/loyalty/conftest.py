@@ -6,8 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import boto3.session
-import botocore.session
 import pytest
 
 from chalicelib.clock import AMSTERDAM
@@ -41,21 +39,6 @@ def make_receipt(receipt_id: str, when: str = "2017-08-10T14:00", member_id: str
         member_id=member_id,
         **kw,
     )
-
-
-_SHARED: dict[str, Any] = {}
-
-
-@pytest.fixture(autouse=True)
-def _one_botocore_session(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every PynamoDB connection builds its own botocore session, which reloads the JSON service
-    models (~0.4 s per model, ~5 s per provisioned test). Tests share one session instead; the
-    connections and clients themselves are still new per test (moto is still in front of them)."""
-    if not _SHARED:
-        _SHARED["botocore"] = botocore.session.get_session()
-        _SHARED["boto3"] = boto3.session.Session()
-    monkeypatch.setattr("pynamodb.connection.base.get_session", lambda: _SHARED["botocore"])
-    monkeypatch.setattr("chalicelib.db.boto3.session.Session", lambda: _SHARED["boto3"])
 
 
 @pytest.fixture

@@ -1,0 +1,132 @@
+"""Receipts, registration, returns, merge and the nightly run through the Chalice client."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.loyalty import store
+from tests.api.loyalty.conftest import receipt_body
+
+
+@pytest.mark.rule("L1", "L2", "L4", "L6")
+def test_put_receipt_creates_replays_and_conflicts(api, auth, joined):
+    joined("m-1")
+    pos = auth("pos-1", "pos")
+    status, body = api("PUT", "/receipts/R1", pos, receipt_body("m-1"))
+    assert status == 201
+    assert body == {"receipt_id": "R1", "member_id": "m-1", "points": 649, "matures_on": "2017-09-09"}
+    status, again = api("PUT", "/receipts/R1", pos, receipt_body("m-1"))
+    assert (status, again) == (200, body)
+    status, conflict = api("PUT", "/receipts/R1", pos, receipt_body("m-1", coupon_discount_cents=100))
+    assert (status, conflict["code"]) == (409, "RECEIPT_CONFLICT")
+
+
+def test_put_receipt_needs_pos_role_and_a_valid_body(api, auth, joined):
+    member = joined("m-1")
+    status, _ = api("PUT", "/receipts/R1", member, receipt_body("m-1"))
+    assert status == 403
+    pos = auth("pos-1", "pos")
+    status, body = api("PUT", "/receipts/R1", pos, receipt_body("m-1", card_number="123"))
+    assert (status, body["code"]) == (400, "INVALID_REQUEST")
+    status, body = api("PUT", "/receipts/R1", pos, receipt_body(purchased_at="2017-08-10T14:03:00"))
+    assert status == 400
+    status, body = api("PUT", "/receipts/R1", pos, receipt_body("m-unknown"))
+    assert (status, body["code"]) == (422, "MEMBER_NOT_FOUND")
+
+
+@pytest.mark.rule("L4")
+def test_receipt_by_card_number(api, auth, joined):
+    headers = joined("m-1")
+    _, me = api("GET", "/members/me", headers)
+    status, body = api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body(card_number=me["card_number"]))
+    assert (status, body["member_id"], body["points"]) == (201, "m-1", 649)
+
+
+@pytest.mark.rule("L5")
+def test_register_an_anonymous_receipt(api, auth, joined):
+    headers = joined("m-1")
+    other = joined("m-2")
+    pos = auth("pos-1", "pos")
+    api("PUT", "/receipts/R1", pos, receipt_body())
+    status, body = api("POST", "/members/me/receipts", headers, {"receipt_id": "R1"})
+    assert (status, body["member_id"], body["points"]) == (201, "m-1", 649)
+    status, again = api("POST", "/members/me/receipts", headers, {"receipt_id": "R1"})
+    assert (status, again) == (200, body)
+    status, taken = api("POST", "/members/me/receipts", other, {"receipt_id": "R1"})
+    assert (status, taken["code"]) == (409, "RECEIPT_ALREADY_REGISTERED")
+    status, missing = api("POST", "/members/me/receipts", headers, {"receipt_id": "R9"})
+    assert (status, missing["code"]) == (404, "RECEIPT_NOT_FOUND")
+    api("PUT", "/receipts/M1", pos, receipt_body(channel="marketplace"))
+    status, refused = api("POST", "/members/me/receipts", headers, {"receipt_id": "M1"})
+    assert (status, refused["code"]) == (422, "RECEIPT_NOT_ELIGIBLE")
+    status, mine = api("GET", "/members/me/receipts", headers)
+    assert status == 200
+    assert [(r["receipt_id"], r["points"], r["matures_on"]) for r in mine["items"]] == [("R1", 649, "2017-09-09")]
+    assert mine["next_cursor"] is None
+
+
+@pytest.mark.rule("L11")
+def test_return_route_answers_and_replays(api, auth, joined):
+    joined("m-1")
+    pos = auth("pos-1", "pos")
+    api("PUT", "/receipts/R1", pos, receipt_body("m-1"))
+    ret = {"return_id": "ret-1", "returned_at": "2017-08-15T10:00:00+02:00", "lines": [{"line_id": "1", "quantity": 1}]}
+    status, body = api("POST", "/receipts/R1/returns", pos, ret)
+    assert status == 201
+    assert body["points_reversed"] == 649
+    assert isinstance(body["coupons_restored"], list) and isinstance(body["claims_voided"], list)
+    status, again = api("POST", "/receipts/R1/returns", pos, ret)
+    assert (status, again) == (200, body)
+    too_many = {**ret, "return_id": "ret-2"}
+    status, refused = api("POST", "/receipts/R1/returns", pos, too_many)
+    assert (status, refused["code"]) == (422, "RETURN_EXCEEDS_PURCHASE")
+    status, missing = api("POST", "/receipts/R404/returns", pos, {**ret, "return_id": "ret-3"})
+    assert (status, missing["code"]) == (404, "RECEIPT_NOT_FOUND")
+
+
+@pytest.mark.rule("L6", "L7")
+def test_back_office_catch_up_run_matures_points(api, auth, joined, travel):
+    joined("m-1")
+    api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body("m-1"))
+    travel("2017-09-10T09:00")
+    status, body = api(
+        "POST", "/backoffice/jobs/nightly_loyalty/runs", auth("bo", "backoffice"), {"as_of": "2017-09-09"}
+    )
+    assert status == 200
+    assert body["summary"]["lots_matured"] == 1
+    _, me = api("GET", "/members/me", auth("m-1"))
+    assert (me["points"]["pending"], me["points"]["available"]) == (0, 899)
+
+
+@pytest.mark.rule("L6")
+def test_scheduled_event_takes_today_from_its_time(client, api, auth, joined):
+    joined("m-1")
+    api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body("m-1"))
+    event = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region="eu-west-1"
+    )
+    event["time"] = "2017-09-08T23:30:00Z"  # 01:30 on 9 September in Amsterdam
+    summary = client.lambda_.invoke("nightly_loyalty", event).payload
+    assert summary["lots_matured"] == 1
+    assert store.get_member("m-1").balance.available == 899
+
+
+@pytest.mark.rule("L13")
+def test_merge_route_and_gone_source(api, auth, joined, monkeypatch):
+    monkeypatch.setattr("chalicelib.coupons.service.transfer_coupons", lambda s, t: [])
+    old = joined("m-old")
+    joined("m-new")
+    api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body("m-old"))
+    bo = auth("bo", "backoffice")
+    status, body = api("POST", "/backoffice/members/m-new/merge", bo, {"source_member_id": "m-old"})
+    assert status == 200
+    assert (body["lots_moved"], body["receipts_moved"]) == (2, 1)
+    for method, path in (("GET", "/members/me"), ("GET", "/members/me/history"), ("GET", "/members/me/receipts")):
+        status, gone = api(method, path, old)
+        assert (status, gone["code"]) == (410, "ACCOUNT_MERGED")
+    status, gone = api("PATCH", "/members/me", old, {"first_name": "X"})
+    assert status == 410
+    status, _ = api("POST", "/backoffice/members/m-new/merge", auth("m-new"), {"source_member_id": "m-old"})
+    assert status == 403
+    status, same = api("POST", "/backoffice/members/m-new/merge", bo, {"source_member_id": "m-new"})
+    assert (status, same["code"]) == (422, "MERGE_SAME_ACCOUNT")
