@@ -200,6 +200,11 @@ def history(member_id: str, limit: int, cursor: dict[str, Any] | None) -> tuple[
     return store.history_of(member_id, limit, cursor)
 
 
+def _lot_cause(lot: Lot) -> str:
+    """What a lot came from, as history shows it: `receipt:R-1`, `welcome`, `marketing_consent`."""
+    return f"receipt:{lot.receipt_id}" if lot.receipt_id else lot.source
+
+
 def _entry(member_id: str, entry_id: str, at: datetime, kind: str, points: int, cause: str) -> LedgerEntry:
     return LedgerEntry(member_id=member_id, entry_id=entry_id, at=at, type=kind, points=points, cause=cause)  # type: ignore[arg-type]
 
@@ -226,7 +231,8 @@ def add_spend(tx: TransactWrite, member_id: str, points: int, today: date, ref: 
     )
     if member.balance.available < points:
         raise short
-    plan = rules.plan_spend(store.lots_of(member_id), points, today)
+    lots = {lot.lot_id: lot for lot in store.lots_of(member_id)}
+    plan = rules.plan_spend(list(lots.values()), points, today)
     if not plan:
         raise short
     if len(plan) > settings().spend_max_lots:
@@ -235,7 +241,6 @@ def add_spend(tx: TransactWrite, member_id: str, points: int, today: date, ref: 
             "These points are spread over too many awards to spend in one go",
             {"lots": len(plan), "max_lots": settings().spend_max_lots},
         )
-    lots = {lot.lot_id: lot for lot in store.lots_of(member_id)}
     for lot_id, n in plan:
         store.add_lot_take(tx, lots[lot_id], n)
     store.add_balance_change(tx, member_id, available=-points)
@@ -538,7 +543,7 @@ def mature_lot(lot: Lot, today: date, counts: NightlyCounts) -> None:
                     expect_debt=member.balance.debt,
                     statuses=("active", "merging"),
                 )
-                cause = f"maturation:{current.lot_id}"
+                cause = _lot_cause(current)
                 entry = _entry(current.member_id, f"matured#{current.lot_id}", at, "matured", current.remaining, cause)
                 store.add_entry(tx, entry)
                 if settled:
@@ -577,7 +582,7 @@ def expire_lot(lot: Lot, today: date, counts: NightlyCounts) -> None:
                         _now(),
                         "expired",
                         -current.remaining,
-                        f"expiry:{current.lot_id}",
+                        _lot_cause(current),
                     )
                     store.add_entry(tx, entry)
         except store.TransactWriteError:
