@@ -27,17 +27,28 @@ CORS_RULES = [
 
 def provision() -> dict[str, Any]:
     """Create what is missing; leave what exists. Returns what it did, for the local stack's log."""
-    created_tables = [model.Meta.table_name for model in all_models() if _ensure_table(model)]
+    existing = _table_names()
+    created_tables = [model.Meta.table_name for model in all_models() if _ensure_table(model, existing)]
     _ensure_bucket()
     queue_url = _ensure_upload_notification()
     _ensure_ses_identity()
     return {"tables_created": created_tables, "bucket": settings().proofs_bucket, "upload_queue": queue_url}
 
 
-def _ensure_table(model: Any) -> bool:
-    if model.exists():
+def _table_names() -> set[str]:
+    names: set[str] = set()
+    for page in client("dynamodb").get_paginator("list_tables").paginate():
+        names.update(page["TableNames"])
+    return names
+
+
+def _ensure_table(model: Any, existing: set[str]) -> bool:
+    if model.Meta.table_name in existing:
         return False
-    model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+    client("dynamodb").get_waiter("table_exists").wait(
+        TableName=model.Meta.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     return True
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -42,11 +43,11 @@ from chalicelib.provision import provision  # noqa: E402
 @pytest.fixture
 def aws() -> Iterator[None]:
     """In-process moto for one test, with every table, the bucket and the SES identity."""
+    # Clients made after moto's import are intercepted whenever a mock is active, so they are
+    # kept across tests (making them costs more than a test); only endpoint switches reset them.
     with mock_aws():
-        reset_connections()
         provision()
         yield
-    reset_connections()
 
 
 @pytest.fixture
@@ -117,15 +118,40 @@ def api(client: Client) -> Callable[..., Any]:
     return send
 
 
+class _AtomicRequests:
+    """WSGI wrapper: moto's backends are not thread-safe, DynamoDB's requests are atomic.
+
+    Serialising requests on the server gives each call DynamoDB's atomicity while the clients'
+    threads still interleave their reads and writes, which is the race under test.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 @pytest.fixture(scope="session")
 def _moto_server_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    server = make_server(
+        "127.0.0.1",
+        0,
+        _AtomicRequests(DomainDispatcherApplication(create_backend_app)),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
     yield f"http://{host}:{port}"
-    server.stop()
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture
