@@ -100,8 +100,7 @@ def join(
     lots: list[Lot] = []
     if pol.welcome_points > 0:
         lots.append(_event_lot(member_id, "welcome", pol.welcome_points, today, pol))
-    consent_awarded = partner_data_sharing and pol.consent_points > 0
-    if consent_awarded:
+    if partner_data_sharing and pol.consent_points > 0:
         lots.append(_event_lot(member_id, "marketing_consent", pol.consent_points, today, pol))
     member = Member(
         member_id=member_id,

@@ -34,6 +34,14 @@ def test_put_receipt_needs_pos_role_and_a_valid_body(api, auth, joined):
     assert (status, body["code"]) == (422, "MEMBER_NOT_FOUND")
 
 
+@pytest.mark.rule("G1", "L6")
+def test_purchase_date_is_the_amsterdam_date_of_purchased_at(api, auth, joined):
+    joined("m-1")
+    late = receipt_body("m-1", purchased_at="2017-08-09T22:30:00Z")  # 00:30 on 10 August in Amsterdam
+    status, body = api("PUT", "/receipts/R1", auth("pos-1", "pos"), late)
+    assert (status, body["matures_on"]) == (201, "2017-09-09")
+
+
 @pytest.mark.rule("L4")
 def test_receipt_by_card_number(api, auth, joined):
     headers = joined("m-1")
@@ -98,7 +106,7 @@ def test_back_office_catch_up_run_matures_points(api, auth, joined, travel):
     assert (me["points"]["pending"], me["points"]["available"]) == (0, 899)
 
 
-@pytest.mark.rule("L6")
+@pytest.mark.rule("L6", "G1")
 def test_scheduled_event_takes_today_from_its_time(client, api, auth, joined):
     joined("m-1")
     api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body("m-1"))
