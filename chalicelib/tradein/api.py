@@ -149,7 +149,8 @@ def list_campaigns():  # type: ignore[no-untyped-def]
 @bp.route("/tradein/claims", methods=["POST"])
 def register_claim():  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, RegistrationIn)
-    return json_response(service.register_claim(body.to_registration(), _client_ip(), clock.now()), 201)
+    answer, created = service.register_claim(body.to_registration(), _client_ip(), clock.now())
+    return json_response(answer, 201 if created else 200)
 
 
 @bp.route("/tradein/claims/{claim_number}", methods=["GET"])

@@ -124,10 +124,11 @@ def _refuse(refusal: rules.Refusal | None) -> None:
         raise Unprocessable(refusal.code, refusal.message, refusal.details)
 
 
-def register_claim(registration: Registration, client_ip: str, now: datetime) -> dict[str, Any]:
+def register_claim(registration: Registration, client_ip: str, now: datetime) -> tuple[dict[str, Any], bool]:
     """T1-T5: check the purchase, the window, the participant, the declarations and the old
     laptop; write the claim with one uniqueness item per address and per laptop (T3) in one
-    transaction; record the client IP (T13); answer with a presigned upload for the proof."""
+    transaction; record the client IP (T13); answer with a presigned upload for the proof.
+    Returns (answer, created): a retry of the same registration answers the same claim."""
     from chalicelib.loyalty.service import get_receipt  # another domain, through its service
 
     campaign = store.get_campaign(registration.campaign_id)
@@ -174,15 +175,37 @@ def register_claim(registration: Registration, client_ip: str, now: datetime) ->
             break
         except store.ClaimNumberTaken:
             continue
+        except Conflict:
+            replayed = _replayed(registration, participant, keys[1], now)
+            if replayed is None:
+                raise
+            return replayed, False
     else:
         raise Conflict("CLAIM_NUMBER_EXHAUSTED", "Could not allocate a claim number; try again")
     logger.info("claim registered", extra={"claim_number": claim.claim_number, "campaign_id": campaign.campaign_id})
     _watch_ip(claim, today, now)
-    return {
-        "claim_number": claim.claim_number,
-        "status": claim.status,
-        "upload": presigned_upload(claim.claim_number, registration.proof_content_type, now),
-    }
+    return _registered(claim, registration.proof_content_type, now), True
+
+
+def _registered(claim: rules.Claim, content_type: str, now: datetime) -> dict[str, Any]:
+    upload = presigned_upload(claim.claim_number, content_type, now) if claim.status == "awaiting_proof" else None
+    return {"claim_number": claim.claim_number, "status": claim.status, "upload": upload}
+
+
+def _replayed(
+    registration: Registration, participant: rules.Participant, purchase: str, now: datetime
+) -> dict[str, Any] | None:
+    """A retried registration (same purchase, same participant and laptop) answers with its claim
+    instead of 409, as every retried write does; any other payload for that laptop stays a 409."""
+    number = store.claim_number_for(purchase)
+    existing = store.get_claim(number) if number else None
+    if existing is None or (existing.campaign_id, existing.participant, existing.old_device) != (
+        registration.campaign_id,
+        participant,
+        registration.old_device,
+    ):
+        return None
+    return _registered(existing, registration.proof_content_type, now)
 
 
 def _watch_ip(claim: rules.Claim, today: date, now: datetime) -> None:

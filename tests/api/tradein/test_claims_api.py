@@ -105,13 +105,15 @@ def test_registration_window_is_day_30_to_day_60_counting_the_purchase_day(trade
 
 @pytest.mark.rule("T3")
 def test_one_claim_per_address_normalised_and_per_laptop(tradein):
-    tradein.claim_for("R-A")
+    first = tradein.claim_for("R-A")
     tradein.receipt("R-B")
     same_address = {**PARTICIPANT["address"], "postcode": "1012js", "house_number_suffix": "A"}
     status, body = tradein.register("R-B", participant={"address": same_address, "email": "other@example.nl"})
     assert (status, body["code"]) == (409, "ADDRESS_ALREADY_CLAIMED")
     status, body = tradein.register("R-A", participant={"address": other_address(2)})
     assert (status, body["code"]) == (409, "PURCHASE_ALREADY_CLAIMED")
+    status, replay = tradein.register("R-A")  # a retry of the same registration: the same claim
+    assert (status, replay["claim_number"], replay["status"]) == (200, first, "awaiting_proof")
     other_suffix = {**PARTICIPANT["address"], "house_number_suffix": "b"}
     assert tradein.register("R-B", participant={"address": other_suffix})[0] == 201
 

@@ -54,7 +54,7 @@ def test_simultaneous_registrations_for_one_address_give_exactly_one_claim(moto_
         registration = service.Registration(demo, receipt_id, "1", participant, device, DECLARATIONS)
         start.wait()
         try:
-            answer = service.register_claim(registration, "192.0.2.1", clock.now())
+            answer, _ = service.register_claim(registration, "192.0.2.1", clock.now())
             result = answer["claim_number"]
         except AppError as exc:
             result = exc.code
