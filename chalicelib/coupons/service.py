@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from types import ModuleType
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
@@ -17,6 +16,7 @@ from chalicelib.coupons import rules, store
 from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Redemption, Tier, Validation
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.events import ReceiptReturned
+from chalicelib.loyalty import service as loyalty_service
 from chalicelib.observability import logger
 from chalicelib.sales import Line
 
@@ -35,13 +35,6 @@ class Redeemed:
     receipt_id: str
     codes: tuple[str, ...]
     discount_cents: int
-
-
-def _loyalty() -> ModuleType:
-    """The loyalty domain's service, imported at call time (it calls back into this module)."""
-    from chalicelib.loyalty import service as loyalty_service
-
-    return loyalty_service
 
 
 def policy() -> CouponPolicy:
@@ -63,7 +56,7 @@ def new_code() -> str:
 
 def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> Issued:
     """Turn points into a coupon of a configured tier (C1, C2, L10), once per Idempotency-Key."""
-    _loyalty().require_active_member(member_id)
+    loyalty_service.require_active_member(member_id)
     current = policy()
     tier = rules.tier_for(amount_cents, current.tiers)
     if tier is None:
@@ -91,13 +84,19 @@ def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> I
             # This one transaction spans two domains on purpose: the loyalty ledger's spend (its
             # lots, soonest-expiring first, L10) and the coupon with its request record commit
             # together, so there is never a coupon without its points gone, or the reverse.
-            _loyalty().add_spend(tx, member_id, coupon.points, today, f"coupon#{coupon.code}")
+            loyalty_service.add_spend(tx, member_id, coupon.points, today, f"coupon#{coupon.code}")
 
+        issued_at = now.isoformat(timespec="microseconds")  # orders the member's list
         try:
-            issued_at = now.isoformat(timespec="microseconds")  # orders the member's list
             store.issue(coupon, issued_at, settings().coupon_expiry_shards, request_key, request_hash, spend)
         except store.TransactionCancelled:
             continue
+        except Unprocessable:
+            # A concurrent retry with this key may have spent the points first: answer it as a replay.
+            replay = _replayed_conversion(request_key, request_hash)
+            if replay is None:
+                raise
+            return Issued(replay, created=False)
         logger.info("coupon issued", extra={"amount_cents": coupon.amount_cents, "points": coupon.points})
         return Issued(coupon, created=True)
     raise Conflict("CONCURRENT_UPDATE", "The points changed while converting; try again with the same key")
@@ -120,7 +119,7 @@ def list_coupons(
     member_id: str, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[tuple[Coupon, rules.Status]], dict[str, Any] | None]:
     """A page of the member's own coupons with their status today (C2, C3)."""
-    _loyalty().require_active_member(member_id)
+    loyalty_service.require_active_member(member_id)
     if start_key is not None and not _is_member_cursor(start_key, member_id):
         raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
     today = clock.today()
@@ -161,11 +160,13 @@ def redeem(receipt_id: str, member_id: str, channel: str, lines: Sequence[Line],
     )
     basket = Basket(channel, tuple(lines))
     for _ in range(MAX_ATTEMPTS):
+        today = clock.today()
+        checked = _validate(member_id, basket, codes, today)
+        # Read after the coupons: a coupon seen used by a concurrent retry of this very order has
+        # its redemption item visible too (one transaction), so that retry is answered as a replay.
         existing = store.get_redemption(receipt_id)
         if existing is not None:
             return _replayed_redemption(existing, request_hash)
-        today = clock.today()
-        checked = _validate(member_id, basket, codes, today)
         if not checked.all_accepted:
             raise Conflict("COUPON_NOT_REDEEMABLE", "No coupon was redeemed", _details(checked))
         redemption = Redemption(
@@ -221,6 +222,8 @@ def restore_for_return(event: ReceiptReturned) -> list[str]:
         except store.TransactionCancelled:
             # A concurrent delivery of a return restored them first: report what it recorded.
             redemption = store.get_redemption(receipt.receipt_id) or redemption
+            if redemption.restored_by_return_id is None:
+                logger.warning("coupons not restorable", extra={"receipt_id": receipt.receipt_id})
         else:
             logger.info("coupons restored", extra={"receipt_id": receipt.receipt_id, "coupons": len(redemption.codes)})
             return list(redemption.codes)

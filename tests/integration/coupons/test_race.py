@@ -45,10 +45,11 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
 @pytest.mark.rule("C7")
 def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_server, travel):
     """One test (the server's provisioning is the slow part): first several orders race for one
-    coupon, then several retries of one order race for another."""
+    coupon, then several retries of one order race for another, then several retries of one
+    conversion (one Idempotency-Key) race: one coupon, its points spent once."""
     travel(NOW)
     loyalty.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
-    record_receipt("earn", "m-1", (make_line(price=200_000),), "2017-07-01T12:00")
+    record_receipt("earn", "m-1", (make_line(price=300_000),), "2017-07-01T12:00")
     loyalty_jobs.run_nightly(clock.today())
     contested = service.convert_points("m-1", 2000, "k-1").coupon.code
     retried = service.convert_points("m-1", 2000, "k-2").coupon.code
@@ -69,3 +70,10 @@ def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_serve
     outcomes = race([lambda: service.redeem("R-same", "m-1", "store", BASKET, [retried]) for _ in range(RACERS)])
     assert all(isinstance(o, service.Redeemed) for o in outcomes), outcomes
     assert {(o.receipt_id, o.codes, o.discount_cents) for o in outcomes} == {("R-same", (retried,), 2000)}
+
+    outcomes = race([lambda: service.convert_points("m-1", 2000, "k-3") for _ in range(RACERS)])
+    assert all(isinstance(o, service.Issued) for o in outcomes), outcomes
+    assert len({o.coupon.code for o in outcomes}) == 1
+    assert sum(o.created for o in outcomes) == 1
+    assert len(store.all_member_codes("m-1")) == 3
+    assert loyalty.profile("m-1").member.balance.available == 3250 - 3000
