@@ -323,10 +323,7 @@ def purchase_key(receipt_id: str, line_id: str) -> str:
 
 def sixteenth_birthday(birth_date: date) -> date:
     """The 16th birthday; someone born on 29 February has it on 1 March in a common year."""
-    try:
-        return birth_date.replace(year=birth_date.year + 16)
-    except ValueError:
-        return date(birth_date.year + 16, 3, 1)
+    return _add_years(birth_date, 16)
 
 
 def valid_iban(iban: str) -> bool:
@@ -395,16 +392,8 @@ def check_device(device: OldDevice, today: date, campaign: Campaign) -> Refusal 
     """T5: working, complete, undamaged, battery and charger, screen ≥ 10 inch, at most 6 years
     old. (decision) At most 6 years old: the 6th anniversary of its purchase is on or after the
     registration date."""
-    reasons = [name.upper() for name in ("working", "complete", "undamaged", "battery_ok", "charger_included")]
-    failed = [
-        r
-        for r, ok in zip(
-            reasons,
-            (device.working, device.complete, device.undamaged, device.battery_ok, device.charger_included),
-            strict=True,
-        )
-        if not ok
-    ]
+    conditions = ("working", "complete", "undamaged", "battery_ok", "charger_included")
+    failed = [name.upper() for name in conditions if getattr(device, name) is not True]
     if device.screen_inches < campaign.min_screen_inches:
         failed.append("SCREEN_TOO_SMALL")
     if device.purchased_on > today:

@@ -949,17 +949,13 @@ def batch_json(batch: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "batch_id": batch["batch_id"],
-        "status": _batch_status(batch),
+        "status": batch["status"],
         "execution_date": batch["execution_date"],
         "claims": batch["claims"],
         "total_cents": batch["total_cents"],
         "file_url": url,
         "reason": batch["reason"],
     }
-
-
-def _batch_status(batch: dict[str, Any]) -> str:
-    return str(batch["status"])
 
 
 def list_payouts(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
