@@ -132,7 +132,7 @@ def join(
 def profile(member_id: str) -> Profile:
     """L12: the profile with pending and available points and what expires within 90 days."""
     member = require_active_member(member_id)
-    return Profile(member=member, expiring=rules.expiring(store.lots_of(member_id), clock.today(), policy()))
+    return Profile(member=member, expiring=rules.expiring(store.open_lots_of(member_id), clock.today(), policy()))
 
 
 def update_profile(member_id: str, changes: Mapping[str, Any]) -> Profile:
@@ -230,7 +230,7 @@ def add_spend(tx: TransactWrite, member_id: str, points: int, today: date, ref: 
     )
     if member.balance.available < points:
         raise short
-    lots = {lot.lot_id: lot for lot in store.lots_of(member_id)}
+    lots = {lot.lot_id: lot for lot in store.open_lots_of(member_id)}
     plan = rules.plan_spend(list(lots.values()), points, today)
     if not plan:
         raise short
@@ -444,7 +444,7 @@ def record_return(
 def _add_reversal(tx: TransactWrite, stored: StoredReceipt, member_id: str, amount: int, return_id: str) -> None:
     """L11: pending points shrink; matured points are clawed back, a shortfall becoming debt."""
     lot_id = f"receipt#{stored.receipt.receipt_id}"
-    lots = store.lots_of(member_id)
+    lots = store.open_lots_of(member_id)
     own = next((lot for lot in lots if lot.lot_id == lot_id), None)
     cause = f"return:{return_id}"
     entry = _entry(member_id, f"reversed#{return_id}", _now(), "reversed", -amount, cause)

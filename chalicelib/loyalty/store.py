@@ -354,6 +354,13 @@ def lots_of(member_id: str) -> list[Lot]:
     return [_lot(item) for item in LotModel.query(member_id, consistent_read=True)]
 
 
+def open_lots_of(member_id: str) -> list[Lot]:
+    """A member's lots that still hold points (pending or available); used-up and expired lots
+    are filtered out by DynamoDB before they reach us."""
+    condition = LotModel.status.is_in("pending", "available") & (LotModel.remaining > 0)
+    return [_lot(item) for item in LotModel.query(member_id, filter_condition=condition, consistent_read=True)]
+
+
 def get_lot(member_id: str, lot_id: str) -> Lot | None:
     try:
         return _lot(LotModel.get(member_id, lot_id, consistent_read=True))
