@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from chalicelib.clock import AMSTERDAM
 from tests.integration.tradein.helpers import (
     JPEG,
     PARTICIPANT,
@@ -205,8 +206,9 @@ def test_registration_records_the_client_ip_and_signs_a_narrow_upload_policy(tra
     assert ["content-length-range", 1, 10 * 1024 * 1024] in conditions
     assert upload["max_bytes"] == 10 * 1024 * 1024
     expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
-    assert timedelta(minutes=14) < expires - datetime.fromisoformat(upload["expires_at"]) + timedelta(minutes=15)
-    assert expires - datetime.fromisoformat(upload["expires_at"]) < timedelta(seconds=5)
+    registered_at = datetime(2017, 9, 12, 10, 0, tzinfo=AMSTERDAM)  # the fixture's clock (it ticks)
+    assert timedelta(minutes=15) <= expires - registered_at < timedelta(minutes=16)
+    assert abs(expires - datetime.fromisoformat(upload["expires_at"])) < timedelta(seconds=5)
     assert tradein.upload(number, JPEG, "bon.jpg")["attached"] == 1
 
 
