@@ -9,9 +9,12 @@ with a timeline entry; the nightly run sends whatever an interrupted run left ow
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
 import filetype
@@ -51,8 +54,8 @@ def policy() -> rules.ClaimPolicy:
 
 def _period(first: date, last: date) -> tuple[datetime, datetime]:
     return (
-        datetime.combine(first, time(0, 1), tzinfo=clock.AMSTERDAM),
-        datetime.combine(last, time(23, 59, 59), tzinfo=clock.AMSTERDAM),
+        datetime.combine(first, dt_time(0, 1), tzinfo=clock.AMSTERDAM),
+        datetime.combine(last, dt_time(23, 59, 59), tzinfo=clock.AMSTERDAM),
     )
 
 
@@ -174,6 +177,11 @@ def register_claim(registration: Registration, client_ip: str, now: datetime) ->
             store.create_claim(claim, keys)
             break
         except store.ClaimNumberTaken:
+            continue
+        except store.Contended:
+            # Another registration held one of the same items: back off, then the retry either
+            # commits or meets the uniqueness condition (T3).
+            time.sleep(random.uniform(0.05, 0.2))  # noqa: S311 - jitter, not security
             continue
         except Conflict:
             replayed = _replayed(registration, participant, keys[1], now)

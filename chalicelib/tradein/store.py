@@ -42,6 +42,11 @@ class ClaimNumberTaken(Exception):
     """The random claim number is already in use: draw another."""
 
 
+class Contended(Exception):
+    """DynamoDB cancelled the transaction because another one held an item (TransactionConflict):
+    nothing was written, the same write may be tried again."""
+
+
 # --- campaigns -----------------------------------------------------------------------------------
 
 
@@ -312,6 +317,8 @@ def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
         codes = _cancellation_codes(exc)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise ClaimNumberTaken() from None
+        if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes:
+            raise Contended() from None
         for key, code in zip(unique_keys, codes[1:], strict=False):
             if code == "ConditionalCheckFailed":
                 kind = key.split("#", 1)[0]
@@ -346,7 +353,7 @@ def save_change(
                     condition=ClaimKeyModel.key.does_not_exist(),
                 )
     except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in _cancellation_codes(exc):
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
             raise StaleClaim(before.claim_number) from None
         raise
     return replace(after, timeline=before.timeline + tuple(entries))
@@ -437,6 +444,6 @@ def _batch_transaction(
                 model, actions, claim_condition = _update_args(before, after, [entry], today)
                 tx.update(model, actions, condition=claim_condition)
     except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in _cancellation_codes(exc):
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
             raise StaleClaim(item.batch_id) from None
         raise
