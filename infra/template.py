@@ -35,6 +35,7 @@ FUNCTIONS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 PROOFS_PREFIX = "proofs/"
+FAILURE_QUEUE = "${AWS::StackName}-proof-upload-failures"  # proof_upload.json names it too
 ERROR_TEMPLATE = '{"code": "%s", "message": $context.error.messageString, "details": {}}'
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "'*'",
@@ -280,6 +281,15 @@ def bucket_resources() -> dict[str, Any]:
                 },
             },
         },
+        # Uploads the handler still fails on after Lambda's retries wait here instead of being lost.
+        "ProofUploadFailures": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": {"Fn::Sub": FAILURE_QUEUE},
+                "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
+            },
+        },
         # The bucket is named by a parameter (not a GetAtt) so this permission and the bucket's
         # notification do not depend on each other in a cycle.
         "ProofUploadInvokePermission": {
@@ -370,6 +380,12 @@ def build() -> dict[str, Any]:
     }
     resources["RestAPI"] = {"Properties": {"GatewayResponses": gateway_responses()}}
     resources.update(function_overrides())
+    resources["OnProofUploaded"]["Properties"]["EventInvokeConfig"] = {
+        "MaximumRetryAttempts": 2,
+        "DestinationConfig": {
+            "OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": ["ProofUploadFailures", "Arn"]}}
+        },
+    }
     return {
         "Parameters": parameters(),
         "Conditions": {"CreateSesIdentity": {"Fn::Equals": [{"Ref": "CreateSesIdentity"}, "true"]}},
@@ -377,6 +393,7 @@ def build() -> dict[str, Any]:
         "Outputs": {
             "ProofsBucket": {"Value": {"Ref": "ProofsBucket"}},
             "TablePrefix": {"Value": {"Ref": "TablePrefix"}},
+            "ProofUploadFailures": {"Value": {"Ref": "ProofUploadFailures"}},
         },
     }
 

@@ -134,6 +134,15 @@ def test_proofs_bucket_is_private_encrypted_cors_expiring_and_notifies_the_handl
     assert permission["Principal"] == "s3.amazonaws.com"
     assert permission["FunctionName"] == {"Fn::GetAtt": ["OnProofUploaded", "Arn"]}
     assert "ProofUploadInvokePermission" in resources["ProofsBucket"]["DependsOn"]
+    on_failure = resources["OnProofUploaded"]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure["Destination"] == {"Fn::GetAtt": ["ProofUploadFailures", "Arn"]}
+    queue_name = resources["ProofUploadFailures"]["Properties"]["QueueName"]["Fn::Sub"]
+    sends = [
+        s["Resource"]
+        for s in template.policy_document("proof_upload.json")["Statement"]
+        if "sqs:SendMessage" in s["Action"]
+    ]
+    assert sends == [{"Fn::Sub": f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue_name}"}]
 
 
 def test_gateway_errors_carry_cors_and_the_contract_error_body(merged: dict[str, Any]) -> None:
