@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -190,6 +191,15 @@ def wait_for_http(url: str, timeout: float, alive: Callable[[], bool]) -> bool:
     return False
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
 def banner(api_url: str, moto_url: str, campaign_ids: list[str]) -> str:
     """What a newcomer needs to start: URLs, dev tokens and three commands to try."""
     from chalicelib.auth import mint_dev_token
@@ -227,6 +237,11 @@ def main() -> int:
     nightly_seconds = float(os.environ.get("LOCAL_NIGHTLY_SECONDS", "300"))
     moto_url = f"http://{HOST}:{moto_port}"
     api_url = f"http://{HOST}:{api_port}"
+
+    for name, port in (("MOTO_PORT", moto_port), ("PORT", api_port)):
+        if not port_is_free(port):
+            log.error("port %d is in use: stop what holds it or set %s", port, name)
+            return 1
 
     stop = threading.Event()
 
