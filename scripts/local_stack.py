@@ -264,7 +264,9 @@ def main() -> int:
     chalice: subprocess.Popen[bytes] | None = None
     workers: list[Repeater] = []
     try:
-        if not wait_for_http(f"{moto_url}/moto-api/data.json", 30, lambda: True):
+        if not wait_for_http(f"{moto_url}/moto-api/data.json", 30, lambda: not stop.is_set()):
+            if stop.is_set():
+                return 0
             log.error("moto did not start on %s", moto_url)
             return 1
         log.info("moto server on %s", moto_url)
@@ -279,8 +281,10 @@ def main() -> int:
         campaign_ids = list(seed_campaigns(clock.today()))
         log.info("seeded campaigns: %s", ", ".join(campaign_ids))
 
-        chalice = start_chalice(api_port, env)
-        if not wait_for_http(f"{api_url}/health", 90, lambda: chalice is not None and chalice.poll() is None):
+        chalice = started = start_chalice(api_port, env)
+        if not wait_for_http(f"{api_url}/health", 90, lambda: not stop.is_set() and started.poll() is None):
+            if stop.is_set():
+                return 0
             log.error("chalice local did not answer on %s/health", api_url)
             return 1
 
