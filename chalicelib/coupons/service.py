@@ -206,28 +206,22 @@ def restore_for_return(event: ReceiptReturned) -> list[str]:
     return of that receipt (earlier partial ones, later ones) reports an empty list.
     """
     receipt = event.receipt
-    redemption = store.get_redemption(receipt.receipt_id)
-    if redemption is None:
-        return []
-    if redemption.restored_by_return_id is None:
+    for _ in range(MAX_ATTEMPTS):
+        redemption = store.get_redemption(receipt.receipt_id)
+        if redemption is None:
+            return []
+        if redemption.restored_by_return_id is not None:
+            return list(redemption.codes) if redemption.restored_by_return_id == event.return_id else []
         if not rules.restore_due(receipt.lines, receipt.returned, redemption.discount_cents):
             return []
         try:
-            store.restore(
-                redemption,
-                event.return_id,
-                clock.iso(clock.now()),
-                settings().coupon_expiry_shards,
-            )
+            store.restore(redemption, event.return_id, clock.iso(clock.now()), settings().coupon_expiry_shards)
         except store.TransactionCancelled:
-            # A concurrent delivery of a return restored them first: report what it recorded.
-            redemption = store.get_redemption(receipt.receipt_id) or redemption
-            if redemption.restored_by_return_id is None:
-                logger.warning("coupons not restorable", extra={"receipt_id": receipt.receipt_id})
-        else:
-            logger.info("coupons restored", extra={"receipt_id": receipt.receipt_id, "coupons": len(redemption.codes)})
-            return list(redemption.codes)
-    return list(redemption.codes) if redemption.restored_by_return_id == event.return_id else []
+            continue  # another delivery of a return got there first, or a writer conflicted: read again
+        logger.info("coupons restored", extra={"receipt_id": receipt.receipt_id, "coupons": len(redemption.codes)})
+        return list(redemption.codes)
+    # Raised to the return's caller, which stores no effects yet: its retry restores them then.
+    raise Conflict("CONCURRENT_UPDATE", "The coupons of this receipt changed meanwhile; try again")
 
 
 def transfer_coupons(source_member_id: str, target_member_id: str) -> list[str]:

@@ -12,6 +12,7 @@ from chalicelib import nightly
 from chalicelib.clock import AMSTERDAM
 from chalicelib.coupons import jobs, service, store
 from chalicelib.coupons.models import CouponModel
+from chalicelib.errors import Conflict
 from chalicelib.events import ReceiptReturned
 from chalicelib.loyalty import service as loyalty
 
@@ -146,3 +147,25 @@ def test_a_merge_moves_the_coupons_to_the_target_account(member):
     assert service.validate(source, "store", (make_line("tv", 90_000),), [kept.code]).rejected[0].reason == (
         "NOT_YOUR_COUPON"
     )
+
+
+@pytest.mark.rule("C8")
+def test_a_restore_cancelled_by_a_concurrent_writer_is_retried_and_never_lost(redeemed, monkeypatch):
+    real = store.restore
+    failures = iter([True, True, True, True, False])
+
+    def flaky(*args: Any, **kwargs: Any) -> None:
+        if next(failures):
+            raise store.TransactionCancelled(["TransactionConflict"])
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "restore", flaky)
+    receipt = loyalty.get_receipt("R-1")
+    assert receipt is not None
+    gone = replace(receipt, returned={"laptop": 1, "mouse": 1, "care": 1})
+    event = ReceiptReturned(gone, "RET-1", AT)
+    with pytest.raises(Conflict):
+        service.restore_for_return(event)  # three conflicts in a row: the caller retries later
+    assert statuses(redeemed["codes"]) == ["used", "used"]
+    assert service.restore_for_return(event) == redeemed["codes"]  # one more conflict, then done
+    assert statuses(redeemed["codes"]) == ["active", "active"]
