@@ -12,7 +12,7 @@ from chalice import Chalice, Cron
 
 from chalicelib import clock, nightly
 from chalicelib.coupons.api import bp as coupons_bp
-from chalicelib.http import error_middleware
+from chalicelib.http import cors_config, error_middleware
 from chalicelib.loyalty.api import bp as loyalty_bp
 from chalicelib.observability import logger, metrics
 from chalicelib.ops import bp as ops_bp
@@ -21,6 +21,7 @@ from chalicelib.tradein.api import bp as tradein_bp
 
 app = Chalice(app_name="loyalty-backend")
 app.experimental_feature_flags.update(["BLUEPRINTS"])
+app.api.cors = cors_config()  # before the blueprints: routes take the default when registered
 
 app.register_middleware(error_middleware, "http")
 

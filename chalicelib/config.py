@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     proofs_bucket: str = "loyalty-dev-proofs"
     ses_sender: str = "noreply@example.com"
     proof_upload_queue: str = ""  # local event bridge only: SQS queue fed by the bucket
+    cors_allow_origin: str = "*"
 
     # loyalty (L1, L6, L7, L8, L9, L12)
     cents_per_point: int = 100

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice import Response
+from chalice import CORSConfig, Response
 from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -18,6 +18,17 @@ from chalicelib.observability import logger
 M = TypeVar("M", bound=BaseModel)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def cors_config() -> CORSConfig:
+    """CORS for the webshop and app (browsers): every route, and the error bodies too."""
+    from chalicelib.config import settings
+
+    return CORSConfig(
+        allow_origin=settings().cors_allow_origin,
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        max_age=600,
+    )
 
 
 class Body(BaseModel):
@@ -95,4 +106,5 @@ def error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Res
             logger.exception("request failed", extra={"code": exc.code})
         else:
             logger.info("request refused", extra={"code": exc.code, "status": exc.status})
-        return json_response(exc.body(), exc.status)
+        # Chalice adds CORS headers only to responses its view returned, not to these.
+        return json_response(exc.body(), exc.status, cors_config().get_access_control_headers())

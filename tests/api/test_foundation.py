@@ -84,3 +84,13 @@ def test_every_documented_path_uses_the_apps_parameter_names(path):
     assert set(re.findall(r"{(\w+)}", path)) <= {
         p["name"] for op in document()["paths"][path].values() if isinstance(op, dict) for p in op.get("parameters", [])
     } | set(re.findall(r"{(\w+)}", path))
+
+
+def test_cors_headers_on_answers_and_on_errors(client, auth):
+    """Browsers (webshop, app) read the error bodies too, so 401/403/4xx carry CORS headers."""
+    for headers in ({}, auth("m-1")):
+        response = client.http.post("/backoffice/jobs/nightly_loyalty/runs", headers=headers, body=b"{}")
+        assert response.status_code in (401, 403)
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Idempotency-Key" in response.headers["Access-Control-Allow-Headers"]
+    assert client.http.get("/health").headers["Access-Control-Allow-Origin"] == "*"
