@@ -18,6 +18,7 @@ from datetime import time as dt_time
 from typing import Any
 
 import filetype
+from botocore.exceptions import ClientError
 
 from chalicelib import clock, mail
 from chalicelib.config import settings
@@ -520,10 +521,17 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
         logger.info("proof ignored: claim not waiting", extra={"claim_number": claim.claim_number})
         return "ignored"
     s3 = client("s3")
-    head = s3.head_object(Bucket=bucket, Key=key)
-    if int(head["ContentLength"]) > settings().proof_max_bytes:
-        return _refuse_proof(claim, bucket, key, "TOO_LARGE", now)
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        if int(head["ContentLength"]) > settings().proof_max_bytes:
+            return _refuse_proof(claim, bucket, key, "TOO_LARGE", now)
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        # A redelivered event for a proof already refused (and deleted), or overwritten meanwhile.
+        if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
+            raise
+        logger.info("proof gone before it was checked", extra={"claim_number": claim.claim_number})
+        return "ignored"
     if len(body) > settings().proof_max_bytes:
         return _refuse_proof(claim, bucket, key, "TOO_LARGE", now)
     kind = filetype.guess(body)

@@ -54,6 +54,18 @@ def test_the_real_type_is_sniffed_from_the_bytes(tradein):
     assert claim(number).proof_content_type == "image/png"
 
 
+@pytest.mark.rule("T6")
+def test_a_redelivered_event_for_a_refused_and_deleted_proof_is_ignored(tradein):
+    number = tradein.claim_for("R-1")
+    key = f"proofs/{number}/bon.pdf"
+    aws_client("s3").put_object(Bucket=settings().proofs_bucket, Key=key, Body=b"MZ\x90\x00 not a pdf")
+    assert tradein.deliver(key)["refused"] == 1
+    before = claim(number)
+    assert tradein.deliver(key) == {"processed": 1, "ignored": 1}  # the object is gone: no crash
+    assert (claim(number).status, claim(number).version) == ("awaiting_proof", before.version)
+    assert tradein.upload(number)["attached"] == 1
+
+
 @pytest.mark.rule("T13")
 def test_a_proof_over_the_size_limit_is_refused(tradein, monkeypatch):
     number = tradein.claim_for("R-1")
