@@ -345,19 +345,24 @@ def complete_claim(
 
 
 def request_return(claim_number: str, postcode: str, now: datetime) -> dict[str, Any]:
-    """T10: after a rejection the participant may ask for the old laptop back within 14 working days."""
+    """T10: after a rejection the participant may ask for the old laptop back within 14 working
+    days (200); a retry of that request answers the same (200); anything else is 422, also after
+    the nightly run lapsed the claim for a request that never came."""
     claim = _participant_claim(claim_number, postcode)
-    if claim.status != "rejected":
-        raise Conflict(
-            "ILLEGAL_TRANSITION",
-            "Only a rejected claim's laptop can be asked back",
-            {"from": claim.status, "to": "return_requested"},
-        )
-    if rules.is_past(claim.return_request_by, clock.local_date(now)):
+    if claim.status == "return_requested":
+        return tracking_json(claim)
+    late = claim.status == "lapsed" and claim.lapse_reason == "RETURN_NOT_REQUESTED"
+    if late or (claim.status == "rejected" and rules.is_past(claim.return_request_by, clock.local_date(now))):
         raise Unprocessable(
             "RETURN_REQUEST_TOO_LATE",
             "The period to ask for the laptop back has ended",
             {"return_request_by": claim.return_request_by.isoformat() if claim.return_request_by else None},
+        )
+    if claim.status != "rejected":
+        raise Unprocessable(
+            "RETURN_REQUEST_NOT_ALLOWED",
+            "Only a rejected claim's laptop can be asked back",
+            {"status": claim.status},
         )
     claim = _move(claim, "return_requested", now, email=("return_requested", {}))
     return tracking_json(_flush(claim, now))
