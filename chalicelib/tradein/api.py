@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from chalicelib import clock
 from chalicelib.auth import require
@@ -18,6 +19,16 @@ bp = Blueprint(__name__)
 
 ContentType = Literal["application/pdf", "image/jpeg", "image/png"]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _iso_date(value: object) -> object:
+    """Dates are `YYYY-MM-DD` strings (API.md): not numbers, not timestamps."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class AddressIn(Body):
@@ -37,7 +48,7 @@ class ParticipantIn(Body):
     last_name: Text
     email: str = Field(min_length=3, max_length=254)
     phone: str = Field(min_length=6, max_length=20, pattern=r"^\+?[0-9 ()-]+$")
-    birth_date: date
+    birth_date: IsoDate
     address: AddressIn
     iban: str | None = Field(default=None, min_length=5, max_length=42)
     account_holder: str | None = Field(default=None, min_length=1, max_length=140)
@@ -49,8 +60,8 @@ class ParticipantIn(Body):
 class OldDeviceIn(Body):
     brand: Text
     model: Text
-    screen_inches: float = Field(gt=0, le=30)
-    purchased_on: date
+    screen_inches: StrictFloat = Field(gt=0, le=30)
+    purchased_on: IsoDate
     working: StrictBool
     complete: StrictBool
     undamaged: StrictBool
@@ -104,7 +115,7 @@ class CompletionIn(PostcodeIn):
 
 
 class DeviceReceivedIn(Body):
-    received_on: date
+    received_on: IsoDate
 
 
 class InspectionIn(Body):

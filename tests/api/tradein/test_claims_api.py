@@ -162,6 +162,32 @@ def test_missing_or_malformed_fields_are_400(tradein):
     assert (status, answer["code"]) == (400, "INVALID_REQUEST")
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"participant": {"birth_date": 0}},  # a number is not a date (it was read as 1970-01-01)
+        {"participant": {"birth_date": "1980-05-17T00:00:00"}},
+        {"old_device": {"purchased_on": 1400000000}},
+        {"old_device": {"screen_inches": True}},  # a boolean is not a size
+        {"old_device": {"screen_inches": "13.3"}},
+        {"participant": {"address": {**PARTICIPANT["address"], "house_number": "12"}}},
+    ],
+)
+def test_wrong_types_are_400_not_coerced(tradein, changes):
+    tradein.receipt("R-T")
+    status, answer = tradein.register("R-T", **changes)
+    assert (status, answer["code"]) == (400, "INVALID_REQUEST"), answer
+    assert tradein.register("R-T", old_device={"screen_inches": 13})[0] == 201  # an integer size is fine
+
+
+def test_device_received_needs_a_date_string(tradein):
+    number = tradein.claim_for("R-DR")
+    tradein.upload(number)
+    for received_on in (20170912, "12-09-2017", None):
+        status, body = tradein.bo("POST", f"/backoffice/claims/{number}/device-received", {"received_on": received_on})
+        assert (status, body["code"]) == (400, "INVALID_REQUEST")
+
+
 @pytest.mark.rule("T5")
 @pytest.mark.parametrize(
     ("device", "reason"),
