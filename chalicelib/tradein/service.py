@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from chalicelib import clock, mail
 from chalicelib.config import settings
 from chalicelib.db import client
-from chalicelib.errors import Conflict, NotFound, Unprocessable
+from chalicelib.errors import BadRequest, Conflict, NotFound, Unprocessable
 from chalicelib.events import ReceiptReturned
 from chalicelib.ids import random_code
 from chalicelib.observability import logger
@@ -643,9 +643,12 @@ def list_claims(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Claims by status (all statuses in order when none is given), one page at a time."""
     statuses = [status] if status else list(rules.STATUSES)
-    if cursor and cursor.get("status") in statuses:
+    start = None
+    if cursor is not None:
+        if cursor.get("status") not in statuses:
+            raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
         statuses = statuses[statuses.index(cursor["status"]) :]
-    start = cursor.get("key") if cursor else None
+        start = _start_key(cursor.get("key"), {"claim_number": None, "registered_at": None, "status": statuses[0]})
     found: list[dict[str, Any]] = []
     for current in statuses:
         page, last = store.list_claims(current, limit - len(found), start)
@@ -657,6 +660,27 @@ def list_claims(
             following = statuses[statuses.index(current) + 1 :]
             return found, ({"status": following[0], "key": None} if following else None)
     return found, None
+
+
+def _start_key(key: Any, fields: dict[str, str | None]) -> dict[str, Any] | None:
+    """A page's start key from a client's cursor, exactly as DynamoDB handed it out (string keys,
+    fixed values where given); anything else is a 400, never a failed query."""
+    if key is None:
+        return None
+    valid = isinstance(key, dict) and set(key) == set(fields)
+    for name, fixed in fields.items():
+        value = key.get(name) if valid else None
+        valid = (
+            valid
+            and isinstance(value, dict)
+            and list(value) == ["S"]
+            and isinstance(value["S"], str)
+            and value["S"] != ""
+            and fixed in (None, value["S"])
+        )
+    if not valid:
+        raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
+    return dict(key)
 
 
 def device_received(claim_number: str, received_on: date, now: datetime) -> dict[str, Any]:
@@ -980,7 +1004,8 @@ def batch_json(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_payouts(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    batches, last = store.list_batches(limit, cursor)
+    start = _start_key(cursor, {"scope": store.BATCH_SCOPE, "batch_id": None}) if cursor is not None else None
+    batches, last = store.list_batches(limit, start)
     return [batch_json(b) for b in batches], last
 
 

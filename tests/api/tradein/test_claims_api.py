@@ -316,6 +316,53 @@ def test_backoffice_listing_pages_through_all_statuses(tradein):
     assert sorted(seen) == sorted(numbers)
 
 
+def _cursor(value):
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        {"status": "awaiting_proof", "key": "x"},
+        {"status": "awaiting_proof", "key": {"claim_number": "X"}},
+        {"status": "awaiting_proof", "key": {"claim_number": {"S": "X"}, "registered_at": None, "status": 1}},
+        {"status": "paid", "key": {"claim_number": {"S": "X"}, "registered_at": {"S": "x"}, "status": {"S": "void"}}},
+        {"status": "no_such_status", "key": None},
+        {"key": None},
+    ],
+)
+def test_a_tampered_backoffice_cursor_is_400_never_500(tradein, cursor):
+    tradein.claim_for("R-C")
+    status, body = tradein.bo("GET", f"/backoffice/claims?limit=1&cursor={_cursor(cursor)}")
+    assert (status, body["code"]) == (400, "INVALID_CURSOR")
+    status, body = tradein.bo("GET", f"/backoffice/payouts?cursor={_cursor(cursor)}")
+    assert (status, body["code"]) == (400, "INVALID_CURSOR")
+
+
+def test_payouts_page_with_their_cursor(tradein):
+    from chalicelib.tradein import store
+
+    for day in (1, 2, 3):
+        batch = {
+            "batch_id": f"P2017092{day}-TEST",
+            "execution_date": f"2017-09-2{day}",
+            "created_on": f"2017-09-2{day}",
+            "claims": [],
+            "total_cents": 0,
+            "file_key": f"payouts/P2017092{day}-TEST.xml",
+        }
+        store.schedule_batch(batch, [], datetime(2017, 9, 20 + day).date())
+    seen, cursor = [], None
+    while True:
+        status, body = tradein.bo("GET", "/backoffice/payouts?limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200, body
+        seen += [b["batch_id"] for b in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["P20170923-TEST", "P20170922-TEST", "P20170921-TEST"]
+
+
 @pytest.mark.rule("T13")
 def test_disqualification_is_final_and_later_transitions_are_409(tradein):
     number = tradein.claim_for("R-Q")
