@@ -197,7 +197,7 @@ def request_return(claim_number: str):  # type: ignore[no-untyped-def]
 def backoffice_claims():  # type: ignore[no-untyped-def]
     request = bp.current_request
     require(request, "backoffice")
-    status = query(request, "status")
+    status = query(request, "status") or None  # `?status=` (empty) lists every status
     if status is not None and status not in rules.STATUSES:
         raise BadRequest("INVALID_STATUS", f"status must be one of {', '.join(rules.STATUSES)}")
     items, last = service.list_claims(status, limit_param(request), decode_cursor(query(request, "cursor")))

@@ -314,6 +314,9 @@ def test_backoffice_listing_pages_through_all_statuses(tradein):
         if not cursor:
             break
     assert sorted(seen) == sorted(numbers)
+    status, body = tradein.bo("GET", "/backoffice/claims?status=&cursor=")  # empty parameters: no filter
+    assert status == 200 and sorted(i["claim_number"] for i in body["items"]) == sorted(numbers)
+    assert tradein.bo("GET", "/backoffice/claims?status=nope")[1]["code"] == "INVALID_STATUS"
 
 
 def _cursor(value):
