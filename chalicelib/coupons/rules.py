@@ -8,9 +8,10 @@ import math
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
+from chalicelib.dates import valid_until
 from chalicelib.ids import READABLE
 from chalicelib.sales import Line
 
@@ -122,17 +123,9 @@ def tier_for(amount_cents: int, tiers: Iterable[Tier]) -> Tier | None:
     return next((t for t in tiers if t.amount_cents == amount_cents), None)
 
 
-def add_years(start: date, years: int) -> date:
-    """`start`'s N-th anniversary; 29 February falls on 1 March in a year without it."""
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:
-        return date(start.year + years, 3, 1)
-
-
 def coupon_expires_on(issued_on: date, validity_years: int) -> date:
     """Last valid day of a coupon: the day before the N-th anniversary of its issue (C2)."""
-    return add_years(issued_on, validity_years) - timedelta(days=1)
+    return valid_until(issued_on, validity_years)
 
 
 def effective_status(coupon: Coupon, today: date) -> Status:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from chalicelib.dates import valid_until
 from chalicelib.sales import Channel, Line, Receipt
 
 LotKind = Literal["base", "event"]
@@ -113,19 +114,6 @@ class Expiring:
 
 
 # --- calendar (G1, G2, L6, L7) -------------------------------------------------------------
-
-
-def anniversary(start: date, years: int) -> date:
-    """The N-th anniversary of `start`; 29 February falls on 1 March in a common year."""
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:
-        return date(start.year + years, 3, 1)
-
-
-def valid_until(start: date, years: int) -> date:
-    """API.md: a validity of N years from D ends on the day before D's N-th anniversary (L7)."""
-    return anniversary(start, years) - timedelta(days=1)
 
 
 def matures_on(purchase_date: date, policy: LoyaltyPolicy) -> date:

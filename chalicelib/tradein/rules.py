@@ -15,6 +15,7 @@ from typing import Any, Literal
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from chalicelib.dates import anniversary
 from chalicelib.sales import Receipt
 from chalicelib.tradein.workdays import add_working_days
 
@@ -323,7 +324,7 @@ def purchase_key(receipt_id: str, line_id: str) -> str:
 
 def sixteenth_birthday(birth_date: date) -> date:
     """The 16th birthday; someone born on 29 February has it on 1 March in a common year."""
-    return _add_years(birth_date, 16)
+    return anniversary(birth_date, 16)
 
 
 def valid_iban(iban: str) -> bool:
@@ -398,18 +399,11 @@ def check_device(device: OldDevice, today: date, campaign: Campaign) -> Refusal 
         failed.append("SCREEN_TOO_SMALL")
     if device.purchased_on > today:
         failed.append("PURCHASE_DATE_IN_FUTURE")
-    elif _add_years(device.purchased_on, campaign.max_device_age_years) < today:
+    elif anniversary(device.purchased_on, campaign.max_device_age_years) < today:
         failed.append("TOO_OLD")
     if not failed:
         return None
     return Refusal("DEVICE_NOT_ELIGIBLE", "The old laptop does not meet the criteria", {"reasons": failed})
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return date(day.year + years, 3, 1)
 
 
 # --- T6-T11: deadlines and outcomes --------------------------------------------------------------
@@ -437,11 +431,18 @@ def is_past(deadline: date | None, today: date) -> bool:
 
 def inspection_reward(outcome: Outcome, reward_cents: int | None, campaign: Campaign) -> int | Refusal:
     """T9: approved pays the full reward; revised a lower, positive amount set by the inspector;
-    rejected pays nothing."""
-    if outcome == "approved":
+    rejected pays nothing. An amount sent with approved or rejected must be the one it pays."""
+    if outcome == "approved" and reward_cents in (None, campaign.reward_cents):
         return campaign.reward_cents
-    if outcome == "rejected":
+    if outcome == "rejected" and reward_cents in (None, 0):
         return 0
+    if outcome != "revised":
+        expected = campaign.reward_cents if outcome == "approved" else 0
+        return Refusal(
+            "INVALID_REWARD",
+            f"An {outcome} claim pays {expected} cents; a lower reward is the outcome revised",
+            {"expected_cents": expected},
+        )
     if reward_cents is None or not 0 < reward_cents < campaign.reward_cents:
         return Refusal(
             "INVALID_REWARD",
