@@ -120,15 +120,15 @@ class DeviceReceivedIn(Body):
 
 class InspectionIn(Body):
     outcome: Literal["approved", "revised", "rejected"]
-    reward_cents: StrictInt | None = Field(default=None, ge=1)
+    reward_cents: StrictInt | None = Field(default=None, ge=0)
     reason: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _reason_and_reward(self) -> InspectionIn:
         if self.outcome != "approved" and not (self.reason or "").strip():
             raise ValueError("reason is required for a revised or rejected outcome")
-        if (self.outcome == "revised") != (self.reward_cents is not None):
-            raise ValueError("reward_cents is required for revised and allowed only there")
+        if self.outcome == "revised" and self.reward_cents is None:
+            raise ValueError("reward_cents is required for a revised outcome")
         return self
 
 

@@ -399,3 +399,15 @@ def test_inspection_input_is_checked(tradein):
     status, body = tradein.bo("POST", path, {"outcome": "approved"})
     assert (status, body["code"]) == (409, "ILLEGAL_TRANSITION")
     assert tradein.bo("POST", "/backoffice/claims/NOPE2222/inspection", {"outcome": "approved"})[0] == 404
+
+
+@pytest.mark.rule("T9")
+def test_an_approval_may_name_its_full_reward(tradein):
+    number = tradein.claim_for("R-AP")
+    tradein.upload(number)
+    tradein.bo("POST", f"/backoffice/claims/{number}/device-received", {"received_on": "2017-09-12"})
+    path = f"/backoffice/claims/{number}/inspection"
+    status, body = tradein.bo("POST", path, {"outcome": "approved", "reward_cents": 6000, "reason": "ok"})
+    assert (status, body["code"]) == (422, "INVALID_REWARD")
+    status, body = tradein.bo("POST", path, {"outcome": "approved", "reward_cents": 10000, "reason": "ok"})
+    assert (status, body["status"], body["reward_cents"]) == (200, "approved", 10000)

@@ -204,6 +204,11 @@ def test_inspection_rewards():
     assert rules.inspection_reward("approved", None, CAMPAIGN) == 10000
     assert rules.inspection_reward("rejected", None, CAMPAIGN) == 0
     assert rules.inspection_reward("revised", 6000, CAMPAIGN) == 6000
+    # reward_cents is optional (API.md); when sent with approved or rejected it must match.
+    assert rules.inspection_reward("approved", 10000, CAMPAIGN) == 10000
+    assert rules.inspection_reward("rejected", 0, CAMPAIGN) == 0
+    assert rules.inspection_reward("approved", 6000, CAMPAIGN).code == "INVALID_REWARD"
+    assert rules.inspection_reward("rejected", 100, CAMPAIGN).code == "INVALID_REWARD"
     for bad in (None, 0, 10000, 12000):
         assert rules.inspection_reward("revised", bad, CAMPAIGN).code == "INVALID_REWARD"
 
