@@ -319,13 +319,16 @@ def complete_claim(
     to `awaiting_device` with the confirmation e-mail (T6)."""
     claim = _participant_claim(claim_number, postcode)
     today = clock.local_date(now)
-    if claim.status != "incomplete":
+    if claim.status != "incomplete" and _completed_with(claim, iban, account_holder):
+        return tracking_json(claim)  # a retried completion answers the same
+    late = claim.status == "lapsed" and claim.lapse_reason == "NOT_COMPLETED"
+    if claim.status != "incomplete" and not late:
         raise Conflict(
             "ILLEGAL_TRANSITION",
             "Only an incomplete claim can be completed",
             {"from": claim.status, "to": "awaiting_device"},
         )
-    if rules.is_past(claim.complete_by, today):
+    if late or rules.is_past(claim.complete_by, today):
         raise Unprocessable(
             "COMPLETION_DEADLINE_PASSED",
             "The period to complete this claim has ended",
@@ -342,6 +345,19 @@ def complete_claim(
         raise Unprocessable("DATA_STILL_MISSING", "Some required data is still missing", {"missing": missing})
     claim = _confirm(replace(claim, participant=participant), now)
     return tracking_json(claim)
+
+
+def _completed_with(claim: rules.Claim, iban: str | None, account_holder: str | None) -> bool:
+    """Whether the claim was completed (T7) with exactly these bank details."""
+    was_incomplete = any(e.event == "status" and e.status == "incomplete" for e in claim.timeline)
+    return (
+        was_incomplete
+        and claim.status not in {"under_review", "lapsed"}
+        and iban is not None
+        and account_holder is not None
+        and rules.normalise_iban(iban) == claim.participant.iban
+        and account_holder.strip() == claim.participant.account_holder
+    )
 
 
 def request_return(claim_number: str, postcode: str, now: datetime) -> dict[str, Any]:

@@ -284,8 +284,28 @@ def test_missing_bank_details_make_the_claim_incomplete_until_patched(tradein):
     status, body = tradein.api("PATCH", path, tradein.public, patch)
     assert (status, body["status"]) == (200, "awaiting_device")
     assert claim(number).participant.iban == "NL91ABNA0417164300"
-    status, body = tradein.api("PATCH", path, tradein.public, patch)
+    sent = len(sent_messages())
+    # A retried completion answers the same (API.md: retried writes are safe); nothing is sent twice.
+    assert tradein.api("PATCH", path, tradein.public, patch) == (status, body)
+    assert len(sent_messages()) == sent
+    other = {"postcode": "1012JS", "participant": {"iban": "NL91ABNA0417164300", "account_holder": "Iemand"}}
+    status, body = tradein.api("PATCH", path, tradein.public, other)
     assert (status, body["code"]) == (409, "ILLEGAL_TRANSITION")
+
+
+@pytest.mark.rule("T7")
+def test_completing_after_the_claim_lapsed_is_422(tradein, travel):
+    tradein.receipt("R-IL")
+    body = registration("R-IL")
+    del body["participant"]["iban"], body["participant"]["account_holder"]
+    number = tradein.api("POST", "/tradein/claims", tradein.public, body)[1]["claim_number"]
+    tradein.upload(number)
+    travel("2017-09-22T03:00")
+    assert tradein.nightly("2017-09-22")["lapsed"] == 1
+    patch = {"postcode": "1012JS", "participant": {"iban": "NL91ABNA0417164300", "account_holder": "J. Jansen"}}
+    status, body = tradein.api("PATCH", f"/tradein/claims/{number}", tradein.public, patch)
+    assert (status, body["code"]) == (422, "COMPLETION_DEADLINE_PASSED")
+    assert claim(number).status == "lapsed"
 
 
 @pytest.mark.rule("T15")
