@@ -14,6 +14,7 @@ from chalicelib.coupons import service
 from chalicelib.coupons.rules import Coupon, Status, Validation
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.loyalty import service as loyalty_service
 from chalicelib.sales import Channel, LineIn
 
 bp = Blueprint(__name__)
@@ -26,7 +27,7 @@ CodeIn = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ConvertIn(Body):
-    amount_cents: int = Field(gt=0)
+    amount_cents: int = Field(gt=0, strict=True)
 
 
 class BasketIn(Body):
@@ -48,6 +49,7 @@ class RedeemIn(BasketIn):
 def convert_points():  # type: ignore[no-untyped-def]
     request = bp.current_request
     member = require(request, "member")
+    loyalty_service.refuse_merged(member.subject)  # L13: 410 before the key or the body is looked at
     key = _idempotency_key(request)
     body = parse(request, ConvertIn)
     issued = service.convert_points(member.subject, body.amount_cents, key)
@@ -58,6 +60,7 @@ def convert_points():  # type: ignore[no-untyped-def]
 def list_coupons():  # type: ignore[no-untyped-def]
     request = bp.current_request
     member = require(request, "member")
+    loyalty_service.refuse_merged(member.subject)  # L13: 410 before the query is looked at
     limit = limit_param(request)
     page, next_key = service.list_coupons(member.subject, limit, decode_cursor(query(request, "cursor")))
     items = [coupon_json(coupon, status) for coupon, status in page]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from chalice import Blueprint
-from pydantic import AwareDatetime, Field, model_validator
+from chalice.app import Request
+from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
 from chalicelib import clock
-from chalicelib.auth import require
+from chalicelib.auth import Principal, require
+from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
 from chalicelib.loyalty import service
 from chalicelib.loyalty.rules import Address, LedgerEntry, StoredReceipt
@@ -17,11 +20,36 @@ from chalicelib.sales import Channel, LineIn, Receipt
 bp = Blueprint(__name__)
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+RECEIPT_ID_MAX = 128
+
+
+def _plausible(instant: datetime) -> datetime:
+    # Far-off years overflow date arithmetic (time zones, validity years): refuse them as a 400.
+    if not 1970 <= instant.year <= 2999:
+        raise ValueError("must be between the years 1970 and 2999")
+    return instant
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+
+
+def member_caller(request: Request) -> Principal:
+    """A member's token, refused with 410 ACCOUNT_MERGED before anything else once merged (L13)."""
+    who = require(request, "member")
+    service.refuse_merged(who.subject)
+    return who
+
+
+def _receipt_id(raw: str) -> str:
+    """A receipt id from the path: bounded so that it fits DynamoDB keys (lot ids embed it)."""
+    if not 1 <= len(raw) <= RECEIPT_ID_MAX or not raw.isprintable():
+        raise BadRequest("INVALID_RECEIPT_ID", f"receipt_id: 1 to {RECEIPT_ID_MAX} printable characters")
+    return raw
 
 
 class AddressIn(Body):
     street: str = Field(min_length=1, max_length=200)
-    house_number: int = Field(ge=1, le=100_000)
+    house_number: int = Field(ge=1, le=100_000, strict=True)
     house_number_suffix: str | None = Field(default=None, max_length=10)
     postcode: str = Field(min_length=1, max_length=16)
     city: str = Field(min_length=1, max_length=100)
@@ -36,30 +64,31 @@ class JoinIn(Body):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     address: AddressIn | None = None
-    newsletter: bool
-    partner_data_sharing: bool
+    newsletter: bool = Field(strict=True)
+    partner_data_sharing: bool = Field(strict=True)
 
 
 class ProfilePatch(Body):
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     last_name: str | None = Field(default=None, min_length=1, max_length=100)
     address: AddressIn | None = None
-    newsletter: bool | None = None
-    partner_data_sharing: bool | None = None
+    newsletter: bool | None = Field(default=None, strict=True)
+    partner_data_sharing: bool | None = Field(default=None, strict=True)
     email: str | None = None  # recognised so that the service can refuse it with EMAIL_IMMUTABLE (L13)
 
 
 class RegisterIn(Body):
-    receipt_id: str = Field(min_length=1, max_length=64)
+    receipt_id: str = Field(min_length=1, max_length=RECEIPT_ID_MAX)
 
 
 class ReceiptIn(Body):
+    receipt_id: str | None = None  # tolerated when it repeats the path's id; never fingerprinted
     channel: Channel
     store_id: str | None = Field(default=None, max_length=64)
-    purchased_at: AwareDatetime
+    purchased_at: Instant
     member_id: str | None = Field(default=None, min_length=1, max_length=128)
     card_number: str | None = Field(default=None, min_length=1, max_length=32)
-    coupon_discount_cents: int = Field(default=0, ge=0)
+    coupon_discount_cents: int = Field(default=0, ge=0, le=10**12, strict=True)
     lines: list[LineIn] = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
@@ -73,12 +102,12 @@ class ReceiptIn(Body):
 
 class ReturnLineIn(Body):
     line_id: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=10_000)
+    quantity: int = Field(ge=1, le=10_000, strict=True)
 
 
 class ReturnIn(Body):
     return_id: str = Field(min_length=1, max_length=64)
-    returned_at: AwareDatetime
+    returned_at: Instant
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
 
 
@@ -136,7 +165,7 @@ def _entry(e: LedgerEntry) -> dict[str, Any]:
 
 @bp.route("/members", methods=["POST"])
 def join():  # type: ignore[no-untyped-def]
-    who = require(bp.current_request, "member")
+    who = member_caller(bp.current_request)
     body = parse(bp.current_request, JoinIn)
     address = body.address.to_address() if body.address else None
     profile = service.join(
@@ -147,13 +176,13 @@ def join():  # type: ignore[no-untyped-def]
 
 @bp.route("/members/me", methods=["GET"])
 def me():  # type: ignore[no-untyped-def]
-    who = require(bp.current_request, "member")
+    who = member_caller(bp.current_request)
     return json_response(_profile(service.profile(who.subject)))
 
 
 @bp.route("/members/me", methods=["PATCH"])
 def update_me():  # type: ignore[no-untyped-def]
-    who = require(bp.current_request, "member")
+    who = member_caller(bp.current_request)
     changes = parse(bp.current_request, ProfilePatch).model_dump(exclude_unset=True)
     return json_response(_profile(service.update_profile(who.subject, changes)))
 
@@ -161,7 +190,7 @@ def update_me():  # type: ignore[no-untyped-def]
 @bp.route("/members/me/history", methods=["GET"])
 def history():  # type: ignore[no-untyped-def]
     request = bp.current_request
-    who = require(request, "member")
+    who = member_caller(request)
     entries, last = service.history(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
     return json_response({"items": [_entry(e) for e in entries], "next_cursor": encode_cursor(last)})
 
@@ -169,14 +198,14 @@ def history():  # type: ignore[no-untyped-def]
 @bp.route("/members/me/receipts", methods=["GET"])
 def my_receipts():  # type: ignore[no-untyped-def]
     request = bp.current_request
-    who = require(request, "member")
+    who = member_caller(request)
     found, last = service.receipts(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
     return json_response({"items": [_receipt(s) for s in found], "next_cursor": encode_cursor(last)})
 
 
 @bp.route("/members/me/receipts", methods=["POST"])
 def register_receipt():  # type: ignore[no-untyped-def]
-    who = require(bp.current_request, "member")
+    who = member_caller(bp.current_request)
     body = parse(bp.current_request, RegisterIn)
     result, created = service.register_receipt(who.subject, body.receipt_id)
     return json_response(_receipt_result(result), 201 if created else 200)
@@ -185,7 +214,10 @@ def register_receipt():  # type: ignore[no-untyped-def]
 @bp.route("/receipts/{receipt_id}", methods=["PUT"])
 def put_receipt(receipt_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "pos")
+    _receipt_id(receipt_id)
     body = parse(bp.current_request, ReceiptIn)
+    if body.receipt_id not in (None, receipt_id):
+        raise BadRequest("RECEIPT_ID_MISMATCH", "receipt_id in the body differs from the one in the path")
     receipt = Receipt(
         receipt_id=receipt_id,
         channel=body.channel,
@@ -195,13 +227,15 @@ def put_receipt(receipt_id: str):  # type: ignore[no-untyped-def]
         store_id=body.store_id,
         coupon_discount_cents=body.coupon_discount_cents,
     )
-    result, created = service.record_receipt(receipt, body.card_number, body.model_dump(mode="json"))
+    payload = body.model_dump(mode="json", exclude={"receipt_id"})
+    result, created = service.record_receipt(receipt, body.card_number, payload)
     return json_response(_receipt_result(result), 201 if created else 200)
 
 
 @bp.route("/receipts/{receipt_id}/returns", methods=["POST"])
 def post_return(receipt_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "pos")
+    _receipt_id(receipt_id)
     body = parse(bp.current_request, ReturnIn)
     lines = [(line.line_id, line.quantity) for line in body.lines]
     result, created = service.record_return(

@@ -143,3 +143,12 @@ def test_after_a_merge_the_old_account_gets_410(api, auth, member):
     assert (status, error["code"]) == (410, "ACCOUNT_MERGED")
     assert convert(api, auth, old, 2000, "k-2")[0] == 410
     assert api("GET", "/members/me/coupons", auth(new))[1]["items"] == [coupon]
+
+
+def test_conversion_refuses_a_non_integer_amount_as_400(api, auth, member):
+    member("m-1", euros=1000)
+    headers = {**auth("m-1"), "Idempotency-Key": "k-1"}
+    for amount in ("2000", 2000.5, True):
+        status, body = api("POST", "/members/me/coupons", headers, {"amount_cents": amount})
+        assert (status, body["code"]) == (400, "INVALID_REQUEST"), amount
+    assert api("GET", "/members/me", auth("m-1"))[1]["points"]["available"] == 1250

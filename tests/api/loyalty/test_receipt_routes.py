@@ -138,3 +138,81 @@ def test_merge_route_and_gone_source(api, auth, joined, monkeypatch):
     assert status == 403
     status, same = api("POST", "/backoffice/members/m-new/merge", bo, {"source_member_id": "m-new"})
     assert (status, same["code"]) == (422, "MERGE_SAME_ACCOUNT")
+
+
+@pytest.mark.rule("L13")
+def test_a_merged_account_gets_410_on_every_member_route_whatever_it_sends(api, auth, joined):
+    old = joined("m-old")
+    joined("m-new")
+    status, _ = api("POST", "/backoffice/members/m-new/merge", auth("bo", "backoffice"), {"source_member_id": "m-old"})
+    assert status == 200
+    join = {"email": "m-old@example.com", "first_name": "A", "last_name": "B", "newsletter": False}
+    calls = [
+        ("POST", "/members", {**join, "partner_data_sharing": False}),  # not 409 MEMBER_EXISTS
+        ("PATCH", "/members/me", {"email": "new@example.com"}),  # not 422 EMAIL_IMMUTABLE
+        ("PATCH", "/members/me", b"{not json"),  # not 400
+        ("POST", "/members/me/receipts", {}),
+        ("GET", "/members/me/history?limit=0", None),
+        ("GET", "/members/me/coupons?cursor=zzz", None),
+        ("POST", "/members/me/coupons", {"amount_cents": 2000}),  # no Idempotency-Key: still 410
+    ]
+    for method, path, body in calls:
+        status, gone = api(method, path, old, body)
+        assert (status, gone["code"], gone["details"]) == (410, "ACCOUNT_MERGED", {"merged_into": "m-new"}), path
+
+
+def test_forged_page_cursors_are_400_never_500(api, joined):
+    import base64
+    import json
+
+    headers = joined("m-1")
+
+    def forged(key: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+    for path in ("/members/me/history", "/members/me/receipts"):
+        for key in ({"member_id": {"S": "m-1"}}, {"member_id": {"S": "m-1"}, "entry_id": 5, "at_key": {"N": "x"}}):
+            status, body = api("GET", f"{path}?cursor={forged(key)}", headers)
+            assert (status, body["code"]) == (400, "INVALID_CURSOR"), (path, key)
+    api("PATCH", "/members/me", headers, {"partner_data_sharing": True})
+    _, first = api("GET", "/members/me/history?limit=1", headers)  # a real cursor still works
+    status, page = api("GET", f"/members/me/history?limit=1&cursor={first['next_cursor']}", headers)
+    assert status == 200 and len(page["items"]) == 1
+
+
+def test_receipt_ids_and_instants_out_of_range_are_400_never_500(api, auth, joined):
+    joined("m-1")
+    pos = auth("pos-1", "pos")
+    for purchased_at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"):
+        status, body = api("PUT", "/receipts/R-far", pos, receipt_body("m-1", purchased_at=purchased_at))
+        assert (status, body["code"]) == (400, "INVALID_REQUEST"), purchased_at
+    status, body = api("PUT", "/receipts/" + "x" * 129, pos, receipt_body("m-1"))
+    assert (status, body["code"]) == (400, "INVALID_RECEIPT_ID")
+    status, body = api("PUT", "/receipts/R-1", pos, receipt_body("m-1", coupon_discount_cents=10**40))
+    assert (status, body["code"]) == (400, "INVALID_REQUEST")
+    assert api("PUT", "/receipts/R-1", pos, receipt_body("m-1"))[0] == 201
+    ret = {"return_id": "ret-1", "returned_at": "0001-01-01T00:00:00+14:00", "lines": [{"line_id": "1", "quantity": 1}]}
+    status, body = api("POST", "/receipts/R-1/returns", pos, ret)
+    assert (status, body["code"]) == (400, "INVALID_REQUEST")
+
+
+def test_a_receipt_body_may_repeat_its_path_id(api, auth, joined):
+    joined("m-1")
+    pos = auth("pos-1", "pos")
+    status, first = api("PUT", "/receipts/R-1", pos, receipt_body("m-1", receipt_id="R-1"))
+    assert status == 201
+    assert api("PUT", "/receipts/R-1", pos, receipt_body("m-1")) == (200, first)  # the same receipt
+    status, body = api("PUT", "/receipts/R-1", pos, receipt_body("m-1", receipt_id="R-2"))
+    assert (status, body["code"]) == (400, "RECEIPT_ID_MISMATCH")
+
+
+def test_wrong_json_types_are_400_not_coerced(api, auth, joined):
+    headers = joined("m-1")
+    for patch in ({"newsletter": "yes"}, {"partner_data_sharing": 1}):
+        status, body = api("PATCH", "/members/me", headers, patch)
+        assert (status, body["code"]) == (400, "INVALID_REQUEST"), patch
+    address = {"street": "Dam", "house_number": "1", "postcode": "1012JS", "city": "Amsterdam", "country": "NL"}
+    status, body = api("PATCH", "/members/me", headers, {"address": address})
+    assert (status, body["code"]) == (400, "INVALID_REQUEST")
+    _, me = api("GET", "/members/me", headers)
+    assert (me["newsletter"], me["partner_data_sharing"], me["address"]) == (True, False, None)
