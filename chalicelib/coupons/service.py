@@ -84,7 +84,7 @@ def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> I
             # This one transaction spans two domains on purpose: the loyalty ledger's spend (its
             # lots, soonest-expiring first, L10) and the coupon with its request record commit
             # together, so there is never a coupon without its points gone, or the reverse.
-            loyalty_service.add_spend(tx, member_id, coupon.points, today, f"coupon#{coupon.code}")
+            loyalty_service.add_spend(tx, member_id, coupon.points, today, f"coupon:{coupon.code}")
 
         issued_at = now.isoformat(timespec="microseconds")  # orders the member's list
         try:

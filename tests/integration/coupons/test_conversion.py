@@ -30,7 +30,7 @@ def test_a_tier_costs_its_points_and_the_coupon_lasts_a_year(member):
     assert sorted((lot.kind, lot.remaining) for lot in loyalty_store.lots_of(m)) == [("base", 250), ("event", 0)]
     entries, _ = loyalty.history(m, 50, None)
     spent = [e for e in entries if e.type == "spent"]
-    assert [(e.points, e.cause) for e in spent] == [(-1000, f"coupon#{c.code}")]
+    assert [(e.points, e.cause) for e in spent] == [(-1000, f"coupon:{c.code}")]
     big = service.convert_points(member("m-2", euros=2000), 4000, "k-1").coupon
     assert (big.amount_cents, big.points) == (4000, 2000)
 
