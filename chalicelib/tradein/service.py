@@ -301,9 +301,14 @@ def track_claim(claim_number: str, postcode: str) -> dict[str, Any]:
 def fresh_upload(claim_number: str, postcode: str, content_type: str, now: datetime) -> dict[str, Any]:
     """A new presigned upload while the claim still waits for its proof (T2)."""
     claim = _participant_claim(claim_number, postcode)
-    if claim.status != "awaiting_proof":
-        raise Conflict("PROOF_ALREADY_RECEIVED", "This claim is not waiting for a proof of purchase")
-    if rules.is_past(claim.registration_by, clock.local_date(now)):
+    late = claim.status == "lapsed" and claim.lapse_reason in {"PROOF_NOT_RECEIVED", "PROOF_LATE"}
+    if claim.status != "awaiting_proof" and not late:
+        raise Conflict(
+            "PROOF_ALREADY_RECEIVED" if claim.proof_key else "ILLEGAL_TRANSITION",
+            "This claim is not waiting for a proof of purchase",
+            {"status": claim.status},
+        )
+    if late or rules.is_past(claim.registration_by, clock.local_date(now)):
         raise Unprocessable(
             "OUTSIDE_REGISTRATION_WINDOW",
             "The registration window has closed",

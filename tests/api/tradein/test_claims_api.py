@@ -262,6 +262,15 @@ def test_a_fresh_upload_only_while_waiting_for_the_proof(tradein):
     assert (status, body["code"]) == (409, "PROOF_ALREADY_RECEIVED")
 
 
+@pytest.mark.rule("T2")
+def test_a_fresh_upload_after_the_claim_lapsed_for_its_proof_is_422(tradein, travel):
+    number = tradein.claim_for("R-FL")
+    travel("2017-10-09T03:00")  # day 61: the nightly lapses the claim without a proof
+    assert tradein.nightly("2017-10-09")["lapsed"] == 1
+    status, body = tradein.api("POST", f"/tradein/claims/{number}/upload", tradein.public, {"postcode": "1012JS"})
+    assert (status, body["code"]) == (422, "OUTSIDE_REGISTRATION_WINDOW")
+
+
 @pytest.mark.rule("T7")
 def test_missing_bank_details_make_the_claim_incomplete_until_patched(tradein):
     tradein.receipt("R-I")
