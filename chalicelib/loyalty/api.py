@@ -74,7 +74,16 @@ class ProfilePatch(Body):
     address: AddressIn | None = None
     newsletter: bool | None = Field(default=None, strict=True)
     partner_data_sharing: bool | None = Field(default=None, strict=True)
-    email: str | None = None  # recognised so that the service can refuse it with EMAIL_IMMUTABLE (L13)
+    # Recognised in any shape, so that the service refuses it with 422 EMAIL_IMMUTABLE (L13).
+    email: Any = None
+
+    @model_validator(mode="after")
+    def _no_null_settings(self) -> ProfilePatch:
+        # null removes an address; a name or a setting cannot be removed, only changed.
+        nulls = [name for name in sorted(self.model_fields_set) if name not in ("address", "email")]
+        if any(getattr(self, name) is None for name in nulls):
+            raise ValueError("first_name, last_name, newsletter and partner_data_sharing cannot be null")
+        return self
 
 
 class RegisterIn(Body):

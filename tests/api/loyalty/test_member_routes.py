@@ -96,3 +96,16 @@ def test_history_pages_with_cursors_newest_first(api, auth, joined, travel):
     other = joined("m-2")
     status, body = api("GET", f"/members/me/history?cursor={page1['next_cursor']}", other)
     assert (status, body["code"]) == (400, "INVALID_CURSOR")
+
+
+@pytest.mark.rule("L13", "L14")
+def test_patch_refuses_any_email_with_422_and_null_names_with_400(api, joined):
+    headers = joined("m-1")
+    for email in (5, None, {"new": "x@example.com"}):
+        status, body = api("PATCH", "/members/me", headers, {"email": email})
+        assert (status, body["code"]) == (422, "EMAIL_IMMUTABLE"), email
+    for field in ("first_name", "last_name", "newsletter", "partner_data_sharing"):
+        status, body = api("PATCH", "/members/me", headers, {field: None})
+        assert (status, body["code"]) == (400, "INVALID_REQUEST"), field
+    status, me = api("PATCH", "/members/me", headers, {"address": None, "last_name": "Jansen"})
+    assert (status, me["address"], me["last_name"], me["first_name"]) == (200, None, "Jansen", "Ann")
