@@ -197,10 +197,10 @@ def _single_reason(
         return "NOT_FOUND"
     if coupon.member_id != member_id:
         return "NOT_YOUR_COUPON"
-    status = effective_status(coupon, today)
-    if status == "expired":
+    # API.md's order: a coupon past its last day is EXPIRED even when it was also used.
+    if coupon.status == "expired" or coupon.expires_on < today:
         return "EXPIRED"
-    if status == "used":
+    if coupon.status == "used":
         return "USED"
     if basket.channel in policy.excluded_channels:
         return "CHANNEL_EXCLUDED"

@@ -190,7 +190,7 @@ def test_reasons_follow_the_contracts_order():
     got = reasons(check([foreign_expired, expired_used, used, fine], basket))
     assert got == {
         foreign_expired.code: "NOT_YOUR_COUPON",
-        expired_used.code: "USED",
+        expired_used.code: "EXPIRED",  # API.md: EXPIRED comes before USED
         used.code: "USED",
         fine.code: "CHANNEL_EXCLUDED",
     }
