@@ -685,9 +685,10 @@ def _move_lot(lot: Lot, target_id: str) -> int:
                     tx, current.member_id, pending=-pending, available=-available, statuses=("merging",)
                 )
                 store.add_balance_change(tx, target_id, pending=pending, available=available)
-                cause = f"merge:{current.member_id}"
-                entry_id = f"merged#{current.member_id}#{current.lot_id}"
-                store.add_entry(tx, _entry(target_id, entry_id, _now(), "adjusted", pending + available, cause))
+                if pending + available:  # a spent, expired or reversed lot moves without a 0-point entry
+                    cause = f"merge:{current.member_id}"
+                    entry_id = f"merged#{current.member_id}#{current.lot_id}"
+                    store.add_entry(tx, _entry(target_id, entry_id, _now(), "adjusted", pending + available, cause))
         except store.TransactWriteError:
             current = store.get_lot(lot.member_id, lot.lot_id)
             continue

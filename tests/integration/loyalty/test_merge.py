@@ -136,3 +136,15 @@ def test_after_a_merge_the_old_card_and_id_earn_on_the_new_account(old_account, 
     result, _ = service.record_receipt(make_receipt("R9"), card, {"card": card})
     assert result.member_id == "m-new"
     assert buy("R10", "m-old").member_id == "m-new"
+
+
+@pytest.mark.rule("L13", "L12")
+def test_an_emptied_lot_moves_without_a_zero_point_history_entry(old_account, coupons):
+    ret = [("1", 1)]
+    service.record_return("R2", "ret-1", datetime(2017, 8, 20, 10, tzinfo=AMSTERDAM), ret, {"r": 1})  # R2 -> 0
+    result = service.merge("m-new", "m-old")
+    assert result.lots_moved == 4
+    entries, _ = store.history_of("m-new", 50, None)
+    adjusted = sorted(e.points for e in entries if e.type == "adjusted" and e.cause == "merge:m-old")
+    assert adjusted == [100, 100, 250]  # R1, consent, welcome; the emptied R2 lot moved silently
+    assert_ledger_consistent("m-new")
