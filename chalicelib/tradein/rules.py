@@ -452,10 +452,15 @@ def inspection_reward(outcome: Outcome, reward_cents: int | None, campaign: Camp
     return reward_cents
 
 
-def payout_execution_date(today: date) -> date:
+def payout_execution_date(today: date, latest: date | None = None) -> date:
     """T11: a batch made by the nightly run is paid on the next working day, so that a claim
-    approved and announced on day D is paid by about D + 2 working days, well within 30 days."""
-    return add_working_days(today, 1)
+    approved and announced on day D is paid by about D + 2 working days, well within 30 days.
+    When that would pass `latest` (the last day allowed for a claim of the batch, e.g. after a
+    missed run or a failed batch), the batch is dated `latest`, or today if that has passed."""
+    execution = add_working_days(today, 1)
+    if latest is not None and execution > latest:
+        return max(today, latest)
+    return execution
 
 
 def payout_latest_date(success_notified_on: date, policy: ClaimPolicy) -> date:

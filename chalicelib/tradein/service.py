@@ -909,8 +909,9 @@ def schedule_payouts(today: date, now: datetime) -> list[str]:
             if claim is not None and claim.status == status:
                 due.append(claim)
     batches: list[str] = []
-    execution = rules.payout_execution_date(today)
     for chunk in _chunks(sorted(due, key=lambda c: c.claim_number), 90):
+        latest = min(rules.payout_latest_date(c.success_notified_on or today, policy()) for c in chunk)
+        execution = rules.payout_execution_date(today, latest)
         batch_id = _batch_id(today, chunk)
         payments = [
             sepa.Payment(

@@ -31,7 +31,8 @@ def test_a_claim_without_proof_lapses_after_the_registration_window(tradein, tra
     assert tradein.nightly("2017-10-09")["lapsed"] == 1
     assert claim(number).lapse_reason == "PROOF_NOT_RECEIVED"
     status, body = tradein.api("POST", f"/tradein/claims/{number}/upload", tradein.public, {"postcode": "1012JS"})
-    assert (status, body["code"]) == (409, "PROOF_ALREADY_RECEIVED")
+    # No proof was ever received: the window closed (422), as before the nightly run lapsed it.
+    assert (status, body["code"]) == (422, "OUTSIDE_REGISTRATION_WINDOW")
 
 
 def test_a_campaign_with_claims_in_progress_stays_listed(tradein, travel):

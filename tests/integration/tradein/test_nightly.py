@@ -46,7 +46,8 @@ def test_an_incomplete_claim_lapses_after_seven_working_days(tradein, travel):
     assert tradein.nightly("2017-09-22")["lapsed"] == 0
     patch = {"postcode": "1012JS", "participant": {"iban": "NL91ABNA0417164300", "account_holder": "J. Jansen"}}
     status, body = tradein.api("PATCH", f"/tradein/claims/{number}", tradein.public, patch)
-    assert (status, body["code"]) == (409, "ILLEGAL_TRANSITION")
+    # The same answer as before the nightly run lapsed it: the deadline passed (a rule, 422).
+    assert (status, body["code"]) == (422, "COMPLETION_DEADLINE_PASSED")
 
 
 @pytest.mark.rule("T7")
@@ -181,6 +182,19 @@ def test_every_claim_is_paid_within_30_days_of_the_success_e_mail(tradein, trave
         assert scheduled.payout_batch_id == batch
         assert (scheduled.execution_date - scheduled.success_notified_on).days <= 30
         assert scheduled.execution_date.isoformat() == "2017-09-25"
+
+
+@pytest.mark.rule("T11")
+def test_a_first_run_on_day_30_still_dates_the_batch_within_30_days(tradein, travel):
+    number = _inspected(tradein, travel, "approved")  # announced Monday 18 September
+    travel("2017-10-18T02:00")  # day 30, a Wednesday: the next working day would be day 31
+    [batch] = tradein.nightly("2017-10-18")["payout_batches"]
+    scheduled = claim(number)
+    assert scheduled.execution_date.isoformat() == "2017-10-18"
+    _, payouts = tradein.bo("GET", "/backoffice/payouts")
+    assert payouts["items"][0]["batch_id"] == batch and payouts["items"][0]["execution_date"] == "2017-10-18"
+    travel("2017-10-19T02:00")
+    assert tradein.nightly("2017-10-19")["paid"] == 1
 
 
 @pytest.mark.rule("T12")

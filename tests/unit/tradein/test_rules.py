@@ -222,6 +222,19 @@ def test_payment_is_on_the_next_working_day_well_within_30_days(today):
     assert execution <= rules.payout_latest_date(today, POLICY)
 
 
+@pytest.mark.rule("T11")
+@given(st.dates(min_value=date(2017, 1, 1), max_value=date(2030, 12, 31)), st.integers(0, 40))
+@settings(max_examples=200)
+def test_a_late_first_run_still_dates_the_batch_within_30_days_when_it_can(notified_on, delay):
+    today = notified_on + timedelta(days=delay)
+    latest = rules.payout_latest_date(notified_on, POLICY)
+    execution = rules.payout_execution_date(today, latest)
+    assert execution >= today
+    assert execution <= max(today, latest)
+    if rules.payout_execution_date(today) <= latest:
+        assert execution == rules.payout_execution_date(today)  # the next working day when it fits
+
+
 # --- T14 -----------------------------------------------------------------------------------------
 
 
