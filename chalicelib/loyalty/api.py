@@ -21,6 +21,7 @@ bp = Blueprint(__name__)
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 RECEIPT_ID_MAX = 128
+MAX_CENTS = 10**12  # EUR 10 billion: far beyond any sale, far inside DynamoDB's 38 digits
 
 
 def _plausible(instant: datetime) -> datetime:
@@ -97,7 +98,7 @@ class ReceiptIn(Body):
     purchased_at: Instant
     member_id: str | None = Field(default=None, min_length=1, max_length=128)
     card_number: str | None = Field(default=None, min_length=1, max_length=32)
-    coupon_discount_cents: int = Field(default=0, ge=0, le=10**12, strict=True)
+    coupon_discount_cents: int = Field(default=0, ge=0, le=MAX_CENTS, strict=True)
     lines: list[LineIn] = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
@@ -106,6 +107,8 @@ class ReceiptIn(Body):
             raise ValueError("give member_id or card_number, not both")
         if len({line.line_id for line in self.lines}) != len(self.lines):
             raise ValueError("line_id must be unique within a receipt")
+        if any(line.unit_price_cents > MAX_CENTS for line in self.lines):
+            raise ValueError(f"unit_price_cents may not exceed {MAX_CENTS}")  # DynamoDB numbers are finite
         return self
 
 

@@ -190,6 +190,10 @@ def test_receipt_ids_and_instants_out_of_range_are_400_never_500(api, auth, join
     assert (status, body["code"]) == (400, "INVALID_RECEIPT_ID")
     status, body = api("PUT", "/receipts/R-1", pos, receipt_body("m-1", coupon_discount_cents=10**40))
     assert (status, body["code"]) == (400, "INVALID_REQUEST")
+    huge = receipt_body("m-1")
+    huge["lines"][0]["unit_price_cents"] = 10**40
+    status, body = api("PUT", "/receipts/R-1", pos, huge)
+    assert (status, body["code"]) == (400, "INVALID_REQUEST")
     assert api("PUT", "/receipts/R-1", pos, receipt_body("m-1"))[0] == 201
     ret = {"return_id": "ret-1", "returned_at": "0001-01-01T00:00:00+14:00", "lines": [{"line_id": "1", "quantity": 1}]}
     status, body = api("POST", "/receipts/R-1/returns", pos, ret)
