@@ -41,7 +41,8 @@ Outcome = Literal["approved", "revised", "rejected"]
 # (decision) A claim can be voided (T12) or disqualified (T13) until its payout is scheduled: the
 # SEPA file is then out of our hands. A claim that lapsed because its laptop had not arrived by
 # day 60 (T8) may still become `rejected` when the laptop turns up late, so that the participant
-# can ask for it back (T10); the service allows that move only for that lapse reason.
+# can ask for it back (T10), or `device_received` when it did arrive by day 60 but was recorded
+# after the nightly run; the service allows these moves only for that lapse reason.
 TRANSITIONS: Mapping[str, frozenset[str]] = {
     "awaiting_proof": frozenset({"under_review", "lapsed", "void", "disqualified"}),
     "under_review": frozenset({"awaiting_device", "incomplete", "lapsed", "void", "disqualified"}),
@@ -54,7 +55,7 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     "payout_scheduled": frozenset({"paid", "approved", "revised"}),
     "return_requested": frozenset(),
     "paid": frozenset(),
-    "lapsed": frozenset({"rejected"}),
+    "lapsed": frozenset({"rejected", "device_received"}),
     "void": frozenset(),
     "disqualified": frozenset(),
 }

@@ -711,10 +711,11 @@ def device_received(claim_number: str, received_on: date, now: datetime) -> dict
     today = clock.local_date(now)
     if received_on > today:
         raise Unprocessable("RECEIVED_ON_IN_FUTURE", "received_on may not be after today")
-    late_after_lapse = claim.status == "lapsed" and claim.lapse_reason == "DEVICE_NOT_RECEIVED"
-    if claim.status == "lapsed" and not late_after_lapse:
+    if claim.status == "lapsed" and claim.lapse_reason != "DEVICE_NOT_RECEIVED":
         raise Conflict("ILLEGAL_TRANSITION", "This claim has lapsed", {"from": claim.status, "to": "rejected"})
-    if rules.is_late_arrival(received_on, claim.device_by) or late_after_lapse:
+    # A claim lapsed for a missing laptop is judged by the day the laptop arrived, not by the day
+    # the arrival was recorded: received by day 60 but recorded after the nightly run is in time.
+    if rules.is_late_arrival(received_on, claim.device_by):
         reason = "LAPTOP_RECEIVED_LATE"
         claim = _move(
             claim,

@@ -77,6 +77,19 @@ def test_a_laptop_not_received_by_day_60_lapses_and_arriving_later_rejects(trade
 
 
 @pytest.mark.rule("T8")
+def test_a_laptop_received_on_day_60_but_recorded_after_the_lapse_is_in_time(tradein, travel):
+    number = _awaiting_device(tradein)
+    travel("2017-10-09T02:00")
+    assert tradein.nightly("2017-10-09")["lapsed"] == 1
+    travel("2017-10-09T10:00")
+    status, body = tradein.bo("POST", f"/backoffice/claims/{number}/device-received", {"received_on": "2017-10-08"})
+    assert (status, body["status"]) == (200, "device_received")
+    assert subjects()[-1].startswith("Wij hebben uw oude laptop ontvangen")
+    status, body = tradein.bo("POST", f"/backoffice/claims/{number}/inspection", {"outcome": "approved"})
+    assert (status, body["status"]) == (200, "approved")
+
+
+@pytest.mark.rule("T8")
 def test_a_late_arrival_reported_before_the_nightly_run_rejects(tradein, travel):
     number = _awaiting_device(tradein)
     travel("2017-10-09T09:00")
