@@ -31,7 +31,11 @@ def correlation_id(event: Any, get_response: Any) -> Any:
     request_id = (event.context or {}).get("requestId")
     logger.set_correlation_id(request_id)
     logger.append_keys(route=event.context.get("resourcePath") if event.context else None)
-    return get_response(event)
+    try:
+        return get_response(event)
+    finally:
+        # Jobs run from the back office emit metrics too: publish them with the request.
+        metrics.flush_metrics(raise_on_empty_metrics=False)
 
 
 for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp):
