@@ -222,7 +222,18 @@ def _state(claim: rules.Claim, today: date) -> dict[str, Any]:
 # --- claims: reads -------------------------------------------------------------------------------
 
 
+# DynamoDB refuses an empty key or one over 2,048 bytes (a 400 from AWS, a 500 for our caller):
+# no id we hand out comes close, so such a look-up simply finds nothing.
+_MAX_ID_BYTES = 256
+
+
+def _plausible_id(value: str) -> bool:
+    return 0 < len(value.encode()) <= _MAX_ID_BYTES
+
+
 def get_claim(claim_number: str) -> rules.Claim | None:
+    if not _plausible_id(claim_number):
+        return None
     try:
         return _claim(ClaimModel.get(claim_number, consistent_read=True))
     except DoesNotExist:
@@ -383,6 +394,8 @@ def _batch(item: PayoutBatchModel) -> dict[str, Any]:
 
 
 def get_batch(batch_id: str) -> dict[str, Any] | None:
+    if not _plausible_id(batch_id):
+        return None
     try:
         return _batch(PayoutBatchModel.get(BATCH_SCOPE, batch_id, consistent_read=True))
     except DoesNotExist:

@@ -440,3 +440,21 @@ def test_an_approval_may_name_its_full_reward(tradein):
     assert (status, body["code"]) == (422, "INVALID_REWARD")
     status, body = tradein.bo("POST", path, {"outcome": "approved", "reward_cents": 10000, "reason": "ok"})
     assert (status, body["status"], body["reward_cents"]) == (200, "approved", 10000)
+
+
+def test_an_impossible_claim_number_or_batch_id_is_404_without_a_lookup(tradein, monkeypatch):
+    from pynamodb.models import Model
+
+    from chalicelib.errors import NotFound
+    from chalicelib.tradein import service
+
+    def refuse(*args, **kwargs):  # DynamoDB answers a key this empty or long with a ValidationException
+        raise AssertionError("looked up an impossible key")
+
+    monkeypatch.setattr(Model, "get", classmethod(refuse))
+    number = "A" * 3000
+    with pytest.raises(NotFound):
+        service.track_claim("  ", "1012JS")  # an empty key after trimming
+    assert tradein.api("GET", f"/tradein/claims/{number}?postcode=1012JS")[0] == 404
+    assert tradein.bo("POST", f"/backoffice/claims/{number}/device-received", {"received_on": "2017-09-12"})[0] == 404
+    assert tradein.bo("POST", f"/backoffice/payouts/{number}/failed", {"reason": "x"})[0] == 404
