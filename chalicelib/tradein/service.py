@@ -696,7 +696,7 @@ def _start_key(key: Any, fields: dict[str, str | None]) -> dict[str, Any] | None
             and isinstance(value, dict)
             and list(value) == ["S"]
             and isinstance(value["S"], str)
-            and value["S"] != ""
+            and 0 < len(value["S"].encode()) <= 1024
             and fixed in (None, value["S"])
         )
     if not valid:

@@ -360,6 +360,10 @@ def _cursor(value):
         {"status": "awaiting_proof", "key": {"claim_number": {"S": "X"}, "registered_at": None, "status": 1}},
         {"status": "paid", "key": {"claim_number": {"S": "X"}, "registered_at": {"S": "x"}, "status": {"S": "void"}}},
         {"status": "no_such_status", "key": None},
+        {
+            "status": "awaiting_proof",
+            "key": {"claim_number": {"S": "X" * 3000}, "registered_at": {"S": "x"}, "status": {"S": "awaiting_proof"}},
+        },
         {"key": None},
     ],
 )
