@@ -220,3 +220,21 @@ def test_wrong_json_types_are_400_not_coerced(api, auth, joined):
     assert (status, body["code"]) == (400, "INVALID_REQUEST")
     _, me = api("GET", "/members/me", headers)
     assert (me["newsletter"], me["partner_data_sharing"], me["address"]) == (True, False, None)
+
+
+def test_my_receipts_page_with_the_cursor_they_hand_out(api, auth, joined):
+    headers = joined("m-1")
+    pos = auth("pos-1", "pos")
+    for n, day in ((1, "08"), (2, "09"), (3, "10")):
+        api("PUT", f"/receipts/R-{n}", pos, receipt_body("m-1", purchased_at=f"2017-08-{day}T10:00:00+02:00"))
+    seen: list[str] = []
+    path = "/members/me/receipts?limit=2"
+    while path:
+        status, page = api("GET", path, headers)
+        assert status == 200, page
+        seen += [r["receipt_id"] for r in page["items"]]
+        path = page["next_cursor"] and f"/members/me/receipts?limit=2&cursor={page['next_cursor']}"
+    assert seen == ["R-3", "R-2", "R-1"]  # newest first, each once
+    first = api("GET", "/members/me/receipts?limit=1", headers)[1]
+    status, body = api("GET", f"/members/me/receipts?cursor={first['next_cursor']}", joined("m-2"))
+    assert (status, body["code"]) == (400, "INVALID_CURSOR")  # another member's cursor
