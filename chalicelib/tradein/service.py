@@ -435,6 +435,7 @@ def _flush(claim: rules.Claim, now: datetime) -> rules.Claim:
     while claim.outbox:
         item = claim.outbox[0]
         facts = {name: _fact(name, value) for name, value in item.facts.items()}
+        claim, facts = _deadline_from_sending(claim, item.kind, facts, clock.local_date(now))
         if item.kind == "confirmation":
             facts["label_url"] = _label_url(claim, now)
         email = emails.compose(
@@ -447,6 +448,24 @@ def _flush(claim: rules.Claim, now: datetime) -> rules.Claim:
         mail.send(email, reference=claim.claim_number)
         claim = _strike(claim, item, now)
     return claim
+
+
+def _deadline_from_sending(
+    claim: rules.Claim, kind: str, facts: dict[str, Any], sent_on: date
+) -> tuple[rules.Claim, dict[str, Any]]:
+    """T7/T10 count working days from the day the e-mail went out (API.md): an e-mail that goes
+    out later than planned (sent by the nightly run after a failure) moves its deadline with it.
+    The new deadline is saved with the e-mail's strike."""
+    if kind == "incomplete" and claim.status == "incomplete":
+        due = rules.complete_by(sent_on, policy())
+        if claim.complete_by is None or due > claim.complete_by:
+            return replace(claim, complete_by=due), {**facts, "complete_by": due}
+    if kind in {"rejected", "rejected_late"} and claim.status == "rejected":
+        due = rules.return_request_by(sent_on, policy())
+        if claim.return_request_by is None or due > claim.return_request_by:
+            moved = {**facts, "return_request_by": due} if "return_request_by" in facts else facts
+            return replace(claim, return_request_by=due), moved
+    return claim, facts
 
 
 def _strike(claim: rules.Claim, item: rules.OutboxItem, now: datetime) -> rules.Claim:

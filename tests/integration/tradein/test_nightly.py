@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.tradein import service
-from tests.integration.tradein.helpers import claim, other_address, registration, subjects
+from tests.integration.tradein.helpers import claim, other_address, registration, sent_messages, subjects
+
+
+def sent_messages_body():
+    return sent_messages()[-1].body
 
 
 def _incomplete(tradein, receipt_id="R-1"):
@@ -48,6 +52,31 @@ def test_an_incomplete_claim_lapses_after_seven_working_days(tradein, travel):
     status, body = tradein.api("PATCH", f"/tradein/claims/{number}", tradein.public, patch)
     # The same answer as before the nightly run lapsed it: the deadline passed (a rule, 422).
     assert (status, body["code"]) == (422, "COMPLETION_DEADLINE_PASSED")
+
+
+@pytest.mark.rule("T7")
+def test_the_completion_deadline_counts_from_the_day_the_e_mail_actually_went_out(tradein, travel, monkeypatch):
+    from chalicelib import mail
+
+    real_send = mail.send
+
+    def failing(email, reference):
+        raise ConnectionError("SES unavailable")
+
+    monkeypatch.setattr(mail, "send", failing)
+    with pytest.raises(ConnectionError):
+        _incomplete(tradein)
+    monkeypatch.setattr(mail, "send", real_send)
+    [stuck] = [c for c in service.store.claims_in_status("incomplete")]
+    assert stuck.complete_by.isoformat() == "2017-09-21"  # planned from Tuesday 12 September
+    travel("2017-09-13T02:00")
+    assert tradein.nightly("2017-09-13")["emails_sent"] == 1  # the e-mail goes out on Wednesday
+    sent = claim(stuck.claim_number)
+    assert sent.complete_by.isoformat() == "2017-09-22"
+    assert "22 september 2017" in sent_messages_body() and "21 september 2017" not in sent_messages_body()
+    assert tradein.track(stuck.claim_number)[1]["deadlines"]["complete_by"] == "2017-09-22"
+    travel("2017-09-22T02:00")
+    assert tradein.nightly("2017-09-22")["lapsed"] == 0  # still in time on the new last day
 
 
 @pytest.mark.rule("T7")
