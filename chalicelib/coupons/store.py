@@ -124,9 +124,14 @@ def member_coupons(
     member_id: str, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[Coupon], dict[str, Any] | None]:
     """One page of a member's coupons in issue order, and the key to continue from."""
-    result = CouponModel.member_index.query(member_id, limit=limit, last_evaluated_key=start_key)
-    page = [to_coupon(item) for item in result]
-    return page, result.last_evaluated_key
+    # One item more than asked: a key to continue from only when more exist (DynamoDB hands out a
+    # LastEvaluatedKey on every full page; the contract wants next_cursor null on the last one).
+    items = list(CouponModel.member_index.query(member_id, limit=limit + 1, last_evaluated_key=start_key))
+    if len(items) <= limit:
+        return [to_coupon(item) for item in items], None
+    last = items[limit - 1]
+    next_key = {name: {"S": getattr(last, name)} for name in ("code", "member_id", "issued_at")}
+    return [to_coupon(item) for item in items[:limit]], next_key
 
 
 def all_member_codes(member_id: str) -> list[str]:

@@ -391,9 +391,11 @@ def get_receipt(receipt_id: str) -> tuple[StoredReceipt, int] | None:
 
 def receipts_of(member_id: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[StoredReceipt], Any]:
     """A member's receipts, newest first (GSI by_member), one page."""
-    page = ReceiptModel.by_member.query(member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
-    items = [_receipt(item) for item in page]
-    return items, page.last_evaluated_key
+    query = ReceiptModel.by_member.query(
+        member_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=cursor
+    )
+    page, last = _page(list(query), limit, ("receipt_id", "member_id", "purchased_at"))
+    return [_receipt(item) for item in page], last
 
 
 def all_receipt_ids_of(member_id: str) -> list[str]:
@@ -402,9 +404,21 @@ def all_receipt_ids_of(member_id: str) -> list[str]:
 
 def history_of(member_id: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[LedgerEntry], Any]:
     """L12: one page of a member's history, newest first (LSI by_time)."""
-    page = HistoryModel.by_time.query(member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor)
-    items = [_entry(item) for item in page]
-    return items, page.last_evaluated_key
+    query = HistoryModel.by_time.query(member_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=cursor)
+    page, last = _page(list(query), limit, ("member_id", "entry_id", "at_key"))
+    return [_entry(item) for item in page], last
+
+
+def _page(items: list[Any], limit: int, keys: tuple[str, ...]) -> tuple[list[Any], dict[str, Any] | None]:
+    """One page read with one item more than asked: a key to continue from only when more exist.
+
+    DynamoDB hands out a LastEvaluatedKey whenever a page is full, even when nothing follows; the
+    contract wants `next_cursor` null on the last page. All these index keys are strings.
+    """
+    if len(items) <= limit:
+        return items, None
+    last = items[limit - 1]
+    return items[:limit], {name: {"S": getattr(last, name)} for name in keys}
 
 
 def all_history_of(member_id: str) -> list[tuple[LedgerEntry, dict[str, int] | None]]:

@@ -120,3 +120,24 @@ def test_welcome_and_consent_points_come_from_configuration(member, travel, monk
     joined = member("m-1", sharing=True)
     assert joined.member.balance.available == 550
     assert {lot.expires_on for lot in store.lots_of("m-1")} == {date(2019, 3, 4)}
+
+
+@pytest.mark.rule("L12")
+def test_a_full_last_page_has_no_cursor_and_cursors_resume_after_the_last_item(member, travel):
+    travel("2017-08-10T12:00")
+    member("m-1", sharing=True)  # welcome + consent: two entries
+    one, cursor = service.history("m-1", 1, None)
+    assert cursor == {"member_id": {"S": "m-1"}, "entry_id": {"S": one[0].entry_id}, "at_key": cursor["at_key"]}
+    two, after = service.history("m-1", 1, cursor)
+    assert sorted(e.cause for e in one + two) == ["marketing_consent", "welcome"]  # each once
+    assert after is None  # DynamoDB would hand out a key for this full page; the contract says null
+    assert service.history("m-1", 2, None)[1] is None
+
+
+def test_page_helper_builds_the_key_of_the_last_item_only_when_more_follow():
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(member_id="m-1", entry_id=f"e{i}", at_key=f"k{i}") for i in range(3)]
+    assert store._page(rows[:2], 2, ("member_id", "entry_id", "at_key")) == (rows[:2], None)
+    page, key = store._page(rows, 2, ("member_id", "entry_id", "at_key"))
+    assert (page, key) == (rows[:2], {"member_id": {"S": "m-1"}, "entry_id": {"S": "e1"}, "at_key": {"S": "k1"}})
