@@ -31,6 +31,14 @@ def _iso_date(value: object) -> object:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
+def _blank_is_missing(value: object) -> object:
+    """A form's empty field is a field left out (API.md: `iban`, `account_holder` are optional)."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_is_missing)]
+
+
 class AddressIn(Body):
     street: Text
     house_number: StrictInt = Field(ge=1, le=99999)
@@ -50,8 +58,8 @@ class ParticipantIn(Body):
     phone: str = Field(min_length=6, max_length=20, pattern=r"^\+?[0-9 ()-]+$")
     birth_date: IsoDate
     address: AddressIn
-    iban: str | None = Field(default=None, min_length=5, max_length=42)
-    account_holder: str | None = Field(default=None, min_length=1, max_length=140)
+    iban: OptionalText = Field(default=None, min_length=5, max_length=42)
+    account_holder: OptionalText = Field(default=None, min_length=1, max_length=140)
 
     def to_rules(self) -> rules.Participant:
         return rules.Participant(**{**self.model_dump(), "address": self.address.to_rules()})
@@ -106,8 +114,8 @@ class UploadIn(PostcodeIn):
 
 
 class BankDetailsIn(Body):
-    iban: str | None = Field(default=None, min_length=5, max_length=42)
-    account_holder: str | None = Field(default=None, min_length=1, max_length=140)
+    iban: OptionalText = Field(default=None, min_length=5, max_length=42)
+    account_holder: OptionalText = Field(default=None, min_length=1, max_length=140)
 
 
 class CompletionIn(PostcodeIn):

@@ -303,6 +303,15 @@ def test_missing_bank_details_make_the_claim_incomplete_until_patched(tradein):
 
 
 @pytest.mark.rule("T7")
+def test_empty_bank_fields_count_as_left_out(tradein):
+    tradein.receipt("R-E")
+    status, body = tradein.register("R-E", participant={"iban": "", "account_holder": " "})
+    assert status == 201, body
+    tradein.upload(body["claim_number"])
+    assert tradein.track(body["claim_number"])[1]["status"] == "incomplete"
+
+
+@pytest.mark.rule("T7")
 def test_completing_after_the_claim_lapsed_is_422(tradein, travel):
     tradein.receipt("R-IL")
     body = registration("R-IL")
