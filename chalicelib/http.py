@@ -68,7 +68,7 @@ def limit_param(request: Request, default: int = 50, maximum: int = 200) -> int:
     raw = query(request, "limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise BadRequest("INVALID_LIMIT", f"limit must be an integer from 1 to {maximum}")
     return int(raw)
 

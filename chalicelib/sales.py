@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from chalicelib.http import Body
 
@@ -27,8 +27,9 @@ class LineIn(Body):
     category: str = Field(max_length=100)
     kind: Kind
     seller: Seller
-    unit_price_cents: int = Field(ge=0)
-    quantity: int = Field(ge=1, le=10_000)
+    # Integer cents (G4), as JSON numbers: "100" or 1.5 is a 400, not coerced.
+    unit_price_cents: StrictInt = Field(ge=0, le=100_000_000)
+    quantity: StrictInt = Field(ge=1, le=10_000)
 
     def to_line(self) -> Line:
         return Line(**self.model_dump())

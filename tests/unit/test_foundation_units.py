@@ -131,3 +131,39 @@ def test_cursor_roundtrip_and_garbage():
     assert encode_cursor(None) is None
     with pytest.raises(BadRequest):
         decode_cursor("!!not-a-cursor")
+
+
+@pytest.mark.rule("G4")
+@pytest.mark.parametrize("price", ["100", 1.5, True, -1, 10**12])
+def test_line_prices_are_integer_cents_as_json_numbers(price):
+    from chalicelib.http import validate
+    from chalicelib.sales import LineIn
+
+    line = {
+        "line_id": "1",
+        "sku": "S",
+        "description": "d",
+        "brand": "b",
+        "category": "c",
+        "kind": "product",
+        "seller": "retailer",
+        "unit_price_cents": price,
+        "quantity": 1,
+    }
+    with pytest.raises(BadRequest):
+        validate(line, LineIn)
+    assert validate({**line, "unit_price_cents": 59900}, LineIn).unit_price_cents == 59900
+
+
+def test_limit_must_be_ascii_digits():
+    from chalicelib.http import limit_param
+
+    def request(limit: str) -> Request:
+        req = _request({})
+        req.query_params = {"limit": limit}
+        return req
+
+    assert limit_param(request("20")) == 20
+    for bad in ("²", "0", "-1", "abc", "999"):
+        with pytest.raises(BadRequest):
+            limit_param(request(bad))
