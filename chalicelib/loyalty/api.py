@@ -10,11 +10,12 @@ from chalice.app import Request
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
 from chalicelib import clock
+from chalicelib.address import AddressIn
 from chalicelib.auth import Principal, require
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
 from chalicelib.loyalty import service
-from chalicelib.loyalty.rules import Address, LedgerEntry, StoredReceipt
+from chalicelib.loyalty.rules import LedgerEntry, StoredReceipt
 from chalicelib.sales import Channel, LineIn, Receipt
 
 bp = Blueprint(__name__)
@@ -46,18 +47,6 @@ def _receipt_id(raw: str) -> str:
     if not 1 <= len(raw) <= RECEIPT_ID_MAX or not raw.isprintable():
         raise BadRequest("INVALID_RECEIPT_ID", f"receipt_id: 1 to {RECEIPT_ID_MAX} printable characters")
     return raw
-
-
-class AddressIn(Body):
-    street: str = Field(min_length=1, max_length=200)
-    house_number: int = Field(ge=1, le=100_000, strict=True)
-    house_number_suffix: str | None = Field(default=None, max_length=10)
-    postcode: str = Field(min_length=1, max_length=16)
-    city: str = Field(min_length=1, max_length=100)
-    country: str = Field(min_length=2, max_length=56)
-
-    def to_address(self) -> Address:
-        return Address(**self.model_dump())
 
 
 class JoinIn(Body):

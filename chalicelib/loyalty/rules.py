@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from chalicelib.address import Address
 from chalicelib.dates import valid_until
 from chalicelib.sales import Channel, Line, Receipt
 
@@ -34,16 +35,6 @@ class LoyaltyPolicy:
     welcome_points: int = 250
     consent_points: int = 100
     expiring_window_days: int = 90
-
-
-@dataclass(frozen=True)
-class Address:
-    street: str
-    house_number: int
-    postcode: str
-    city: str
-    country: str
-    house_number_suffix: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, events
+from chalicelib.address import Address
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
 from chalicelib.ids import random_code
 from chalicelib.loyalty import rules, store
 from chalicelib.loyalty.models import MemberModel
-from chalicelib.loyalty.rules import Address, Balance, Expiring, LedgerEntry, Lot, LoyaltyPolicy, Member, StoredReceipt
+from chalicelib.loyalty.rules import Balance, Expiring, LedgerEntry, Lot, LoyaltyPolicy, Member, StoredReceipt
 from chalicelib.observability import logger
 from chalicelib.sales import Receipt
 

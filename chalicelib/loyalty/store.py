@@ -17,12 +17,12 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.address import Address
 from chalicelib.clock import local_date
 from chalicelib.config import settings
 from chalicelib.db import connection
 from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel, ReceiptModel, ReturnModel
 from chalicelib.loyalty.rules import (
-    Address,
     Balance,
     LedgerEntry,
     Lot,

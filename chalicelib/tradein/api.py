@@ -10,6 +10,7 @@ from chalice import Blueprint
 from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from chalicelib import clock
+from chalicelib.address import AddressIn
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
@@ -39,18 +40,6 @@ def _blank_is_missing(value: object) -> object:
 OptionalText = Annotated[str | None, BeforeValidator(_blank_is_missing)]
 
 
-class AddressIn(Body):
-    street: Text
-    house_number: StrictInt = Field(ge=1, le=99999)
-    house_number_suffix: str | None = Field(default=None, max_length=10)
-    postcode: str = Field(min_length=4, max_length=10)
-    city: Text
-    country: str = Field(min_length=2, max_length=3)
-
-    def to_rules(self) -> rules.Address:
-        return rules.Address(**self.model_dump())
-
-
 class ParticipantIn(Body):
     first_name: Text
     last_name: Text
@@ -62,7 +51,7 @@ class ParticipantIn(Body):
     account_holder: OptionalText = Field(default=None, min_length=1, max_length=140)
 
     def to_rules(self) -> rules.Participant:
-        return rules.Participant(**{**self.model_dump(), "address": self.address.to_rules()})
+        return rules.Participant(**{**self.model_dump(), "address": self.address.to_address()})
 
 
 class OldDeviceIn(Body):

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from chalicelib.address import Address
 from chalicelib.dates import anniversary
 from chalicelib.sales import Receipt
 from chalicelib.tradein.workdays import add_working_days
@@ -126,16 +127,6 @@ class ClaimPolicy:
     return_request_working_days: int = 14
     payout_within_days: int = 30
     ip_velocity_per_day: int = 3
-
-
-@dataclass(frozen=True)
-class Address:
-    street: str
-    house_number: int
-    postcode: str
-    city: str
-    country: str
-    house_number_suffix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -346,7 +337,7 @@ def check_participant(participant: Participant, today: date, policy: ClaimPolicy
     a well-formed e-mail address outside the excluded (employee) domains, a valid IBAN if given."""
     problems: list[dict[str, str]] = []
     address = participant.address
-    if address.country.strip().upper() not in {"NL", "NLD"}:
+    if address.country.strip().upper() not in {"NL", "NLD", "NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"}:
         problems.append({"field": "participant.address.country", "reason": "NOT_NETHERLANDS"})
     if not _POSTCODE.match(normalise_postcode(address.postcode)):
         problems.append({"field": "participant.address.postcode", "reason": "INVALID_POSTCODE"})

@@ -16,6 +16,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
+from chalicelib.address import Address
 from chalicelib.db import connection
 from chalicelib.errors import Conflict
 from chalicelib.tradein import rules
@@ -126,7 +127,7 @@ def _date(value: str | None) -> date | None:
 
 def _participant(raw: dict[str, Any]) -> rules.Participant:
     return rules.Participant(
-        **{**raw, "birth_date": date.fromisoformat(raw["birth_date"]), "address": rules.Address(**raw["address"])}
+        **{**raw, "birth_date": date.fromisoformat(raw["birth_date"]), "address": Address(**raw["address"])}
     )
 
 

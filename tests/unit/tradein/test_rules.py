@@ -303,3 +303,10 @@ def test_every_status_is_reachable_from_registration():
                 seen.add(target)
                 todo.append(target)
     assert seen == set(rules.STATUSES)
+
+
+@pytest.mark.rule("T4")
+@pytest.mark.parametrize("country", ["NL", "nl", "NLD", "Nederland", "the Netherlands"])
+def test_the_netherlands_may_be_written_out(country):
+    participant = replace(PARTICIPANT, address=replace(ADDRESS, country=country))
+    assert rules.check_participant(participant, TODAY, POLICY) is None
