@@ -14,24 +14,9 @@ from chalicelib.clock import AMSTERDAM
 from chalicelib.loyalty import jobs as loyalty_jobs
 from chalicelib.loyalty import service as loyalty
 from chalicelib.sales import Line, Receipt
+from tests.factories import make_line
 
 NOW = "2017-08-10T14:00"
-
-
-def make_line(line_id: str = "1", price: int = 10_000, quantity: int = 1, **kw: Any) -> Line:
-    values: dict[str, Any] = {
-        "line_id": line_id,
-        "sku": f"SKU-{line_id}",
-        "description": "item",
-        "brand": "Acme",
-        "category": "laptop",
-        "kind": "product",
-        "seller": "retailer",
-        "unit_price_cents": price,
-        "quantity": quantity,
-    }
-    values.update(kw)
-    return Line(**values)
 
 
 def record_receipt(

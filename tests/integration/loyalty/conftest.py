@@ -10,23 +10,8 @@ import pytest
 
 from chalicelib.clock import AMSTERDAM
 from chalicelib.loyalty import rules, service, store
-from chalicelib.sales import Line, Receipt
-
-
-def make_line(line_id: str = "1", price: int = 10_000, quantity: int = 1, **kw: Any) -> Line:
-    values: dict[str, Any] = {
-        "line_id": line_id,
-        "sku": f"SKU-{line_id}",
-        "description": "item",
-        "brand": "Acme",
-        "category": "laptop",
-        "kind": "product",
-        "seller": "retailer",
-        "unit_price_cents": price,
-        "quantity": quantity,
-    }
-    values.update(kw)
-    return Line(**values)
+from chalicelib.sales import Receipt
+from tests.factories import make_line
 
 
 def make_receipt(receipt_id: str, when: str = "2017-08-10T14:00", member_id: str | None = None, **kw: Any) -> Receipt:
