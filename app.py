@@ -14,7 +14,7 @@ from chalicelib import clock, nightly
 from chalicelib.coupons.api import bp as coupons_bp
 from chalicelib.http import cors_config, error_middleware
 from chalicelib.loyalty.api import bp as loyalty_bp
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
 from chalicelib.tradein import jobs as tradein_jobs
 from chalicelib.tradein.api import bp as tradein_bp
@@ -59,8 +59,10 @@ def on_proof_uploaded(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return tradein_jobs.on_proof_uploaded(event)
 
 
+@tracer.capture_method
 def _run_nightly(job: str, event: Any) -> dict[str, Any]:
     today = clock.event_date(event)
+    tracer.put_annotation(key="job", value=job)
     logger.set_correlation_id(getattr(event, "event_id", None))
     summary = nightly.JOBS[job](today)
     logger.info("nightly run done", extra={"job": job, "as_of": today.isoformat(), "summary": summary})
