@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from chalicelib.mail import Email
 
@@ -31,8 +31,6 @@ EmailKind = Literal[
     "lapsed",
     "disqualified",
 ]
-
-KINDS: tuple[str, ...] = get_args(EmailKind)
 
 _MONTHS = (
     "januari",
