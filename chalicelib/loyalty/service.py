@@ -61,10 +61,7 @@ def require_active_member(member_id: str) -> Member:
     member = store.get_member(member_id)
     if member is None:
         raise NotFound("MEMBER_NOT_FOUND", "No member with this id")
-    if member.status != "active":
-        raise Gone(
-            "ACCOUNT_MERGED", "This account was merged into another account", {"merged_into": member.merged_into}
-        )
+    _refuse_if_merged(member)
     return member
 
 
@@ -74,7 +71,12 @@ def refuse_merged(member_id: str) -> None:
     Every member route calls this first, so a merged account's token gets 410 whatever it sends.
     """
     member = store.get_member(member_id)
-    if member is not None and member.status != "active":
+    if member is not None:
+        _refuse_if_merged(member)
+
+
+def _refuse_if_merged(member: Member) -> None:
+    if member.status != "active":
         raise Gone(
             "ACCOUNT_MERGED", "This account was merged into another account", {"merged_into": member.merged_into}
         )
