@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -852,14 +852,21 @@ LAPSE_REASONS = {
 }
 
 
+def _due_claims(status: str, on_or_before: date) -> Iterator[rules.Claim]:
+    """Claims the due index lists for `status` up to a day, each read again from its base item:
+    the index is eventually consistent, so a claim that has moved on meanwhile is skipped."""
+    for number in list(store.due_claim_numbers(status, on_or_before)):
+        claim = store.get_claim(number)
+        if claim is not None and claim.status == status:
+            yield claim
+
+
 def lapse_overdue(today: date, now: datetime) -> int:
     """T2/T7/T8/T10: lapse claims whose deadline (the last allowed day) is before `today`."""
     lapsed = 0
     for status, (code, text) in LAPSE_REASONS.items():
-        for number in list(store.due_claim_numbers(status, today - timedelta(days=1))):
-            claim = store.get_claim(number)
-            # The index is eventually consistent: re-check the base item before acting.
-            if claim is None or claim.status != status or not rules.is_past(rules.due_on(claim, today), today):
+        for claim in _due_claims(status, today - timedelta(days=1)):
+            if not rules.is_past(rules.due_on(claim, today), today):
                 continue
             try:
                 moved = _move(claim, "lapsed", now, detail=code, lapse_reason=code, email=("lapsed", {"reason": text}))
@@ -873,10 +880,7 @@ def lapse_overdue(today: date, now: datetime) -> int:
 def finish_reviews(today: date, now: datetime) -> int:
     """T6: decide claims an interrupted upload left `under_review`, so the e-mail is not late."""
     done = 0
-    for number in list(store.due_claim_numbers("under_review", today)):
-        claim = store.get_claim(number)
-        if claim is None or claim.status != "under_review":
-            continue
+    for claim in _due_claims("under_review", today):
         try:
             _review(claim, now)
             done += 1
@@ -922,12 +926,7 @@ def _debtor() -> sepa.Debtor:
 def schedule_payouts(today: date, now: datetime) -> list[str]:
     """T11: put approved and revised claims into a SEPA batch paid on the next working day, within
     30 days of the success e-mail; the claims move to `payout_scheduled` with an e-mail."""
-    due: list[rules.Claim] = []
-    for status in ("approved", "revised"):
-        for number in list(store.due_claim_numbers(status, today)):
-            claim = store.get_claim(number)
-            if claim is not None and claim.status == status:
-                due.append(claim)
+    due = [claim for status in ("approved", "revised") for claim in _due_claims(status, today)]
     batches: list[str] = []
     for chunk in _chunks(sorted(due, key=lambda c: c.claim_number), 90):
         latest = min(rules.payout_latest_date(c.success_notified_on or today, policy()) for c in chunk)
@@ -1001,9 +1000,8 @@ def _batch_id(today: date, claims: list[rules.Claim]) -> str:
 def mark_paid(today: date, now: datetime) -> int:
     """T11: claims whose batch's execution date has come are `paid` (unless the batch failed)."""
     paid = 0
-    for number in list(store.due_claim_numbers("payout_scheduled", today)):
-        claim = store.get_claim(number)
-        if claim is None or claim.status != "payout_scheduled" or claim.payout_batch_id is None:
+    for claim in _due_claims("payout_scheduled", today):
+        if claim.payout_batch_id is None:
             continue
         batch = store.get_batch(claim.payout_batch_id)
         if batch is None or batch["status"] == "failed":
