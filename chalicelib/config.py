@@ -7,6 +7,8 @@ so the environment must be set before the first import (tests/conftest.py does t
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -19,7 +21,7 @@ class CouponTier(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
 
     stage: str = "dev"
     aws_region: str = Field(default="eu-west-1", alias="AWS_DEFAULT_REGION")
@@ -77,5 +79,14 @@ class Settings(BaseSettings):
 
 
 def settings() -> Settings:
-    """The settings as the environment says now."""
+    """The settings as the environment says now.
+
+    Building them costs about a millisecond and a request asks several times, so one object is
+    kept per distinct environment: a changed variable still takes effect on the next call.
+    """
+    return _settings_for(frozenset(os.environ.items()))
+
+
+@lru_cache(maxsize=8)
+def _settings_for(environment: frozenset[tuple[str, str]]) -> Settings:
     return Settings()
