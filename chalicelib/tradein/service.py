@@ -981,8 +981,8 @@ def schedule_payouts(today: date, now: datetime) -> list[str]:
             continue
         logger.info("payout batch scheduled", extra={"batch_id": batch_id, "claims": len(chunk)})
         batches.append(batch_id)
-        for _, after, _ in changes:
-            _flush(store.get_claim(after.claim_number) or after, now)
+        for before, after, entry in changes:
+            _flush(replace(after, timeline=(*before.timeline, entry)), now)
     return batches
 
 
