@@ -1044,7 +1044,7 @@ def batch_json(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_payouts(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    start = _start_key(cursor, {"scope": store.BATCH_SCOPE, "batch_id": None}) if cursor is not None else None
+    start = _start_key(cursor, {"scope": store.BATCH_SCOPE, "batch_id": None})
     batches, last = store.list_batches(limit, start)
     return [batch_json(b) for b in batches], last
 
