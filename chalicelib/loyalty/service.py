@@ -466,7 +466,12 @@ def record_return(
         except store.TransactWriteError:
             continue  # another return or a merge moved something: read again
         logger.info("return recorded", extra={"receipt_id": receipt_id, "return_id": return_id})
-        return _finish_return(return_id, reversed_points, None), True
+        event = events.ReceiptReturned(
+            receipt=replace(stored.receipt, returned=returned),
+            return_id=return_id,
+            returned_at=datetime.fromisoformat(clock.iso(returned_at)),  # as stored on the return item
+        )
+        return _finish_return(return_id, reversed_points, None, event), True
     raise Conflict("CONCURRENT_UPDATE", "The receipt changed meanwhile; try again")
 
 
@@ -494,17 +499,24 @@ def _add_reversal(tx: TransactWrite, stored: StoredReceipt, member_id: str, amou
     store.add_entry(tx, entry, lots=dict(plan.takes))
 
 
-def _finish_return(return_id: str, points_reversed: int, effects: dict[str, list[str]] | None) -> ReturnResult:
+def _finish_return(
+    return_id: str,
+    points_reversed: int,
+    effects: dict[str, list[str]] | None,
+    event: events.ReceiptReturned | None = None,
+) -> ReturnResult:
     """Publish the return to coupons and trade-in once its effects are not stored yet (their
-    reactions are idempotent, so a crash between the two only repeats a no-op)."""
+    reactions are idempotent, so a crash between the two only repeats a no-op). `event` is what
+    the caller just wrote; a replay without it reads the return and its receipt back."""
     if effects is None:
-        done = store.get_return(return_id)
-        assert done is not None
-        found = store.get_receipt(done.receipt_id)
-        assert found is not None
-        event = events.ReceiptReturned(
-            receipt=found[0].receipt, return_id=return_id, returned_at=datetime.fromisoformat(done.returned_at)
-        )
+        if event is None:
+            done = store.get_return(return_id)
+            assert done is not None
+            found = store.get_receipt(done.receipt_id)
+            assert found is not None
+            event = events.ReceiptReturned(
+                receipt=found[0].receipt, return_id=return_id, returned_at=datetime.fromisoformat(done.returned_at)
+            )
         outcome = events.receipt_returned(event)
         effects = {"coupons_restored": list(outcome.coupons_restored), "claims_voided": list(outcome.claims_voided)}
         store.save_return_effects(return_id, effects)
