@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -16,6 +15,7 @@ from chalicelib.coupons import rules, store
 from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Redemption, Tier, Validation
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.events import ReceiptReturned
+from chalicelib.ids import random_code
 from chalicelib.loyalty import service as loyalty_service
 from chalicelib.observability import logger
 from chalicelib.sales import Line
@@ -50,8 +50,7 @@ def policy() -> CouponPolicy:
 
 def new_code() -> str:
     """A fresh coupon code: `secrets`-random body plus its check character (C9)."""
-    body = "".join(secrets.choice(rules.CODE_ALPHABET) for _ in range(rules.CODE_BODY_LENGTH))
-    return rules.make_code(body)
+    return rules.make_code(random_code(rules.CODE_BODY_LENGTH, rules.CODE_ALPHABET))
 
 
 def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> Issued:
