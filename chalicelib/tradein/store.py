@@ -6,7 +6,7 @@ race never overwrite each other silently, the loser gets `StaleClaim`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any
@@ -427,7 +427,12 @@ def schedule_batch(
         total_cents=batch["total_cents"],
         file_key=batch["file_key"],
     )
-    _batch_transaction(item, PayoutBatchModel.batch_id.does_not_exist(), changes, today)
+    _batch_transaction(
+        batch["batch_id"],
+        lambda tx: tx.save(item, condition=PayoutBatchModel.batch_id.does_not_exist()),
+        changes,
+        today,
+    )
 
 
 def set_batch_status(
@@ -439,25 +444,33 @@ def set_batch_status(
     today: date,
 ) -> None:
     """Move a batch from `expected` to `status` together with its claims' changes (T11)."""
-    item = PayoutBatchModel.get(BATCH_SCOPE, batch_id, consistent_read=True)
-    item.status = status
-    item.reason = reason
-    _batch_transaction(item, PayoutBatchModel.status == expected, changes, today)
+    actions: list[Action] = [
+        PayoutBatchModel.status.set(status),
+        PayoutBatchModel.reason.remove() if reason is None else PayoutBatchModel.reason.set(reason),
+    ]
+    _batch_transaction(
+        batch_id,
+        lambda tx: tx.update(
+            PayoutBatchModel(BATCH_SCOPE, batch_id), actions, condition=PayoutBatchModel.status == expected
+        ),
+        changes,
+        today,
+    )
 
 
 def _batch_transaction(
-    item: PayoutBatchModel,
-    condition: Any,
+    batch_id: str,
+    write_batch: Callable[[TransactWrite], object],
     changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
     today: date,
 ) -> None:
     try:
         with TransactWrite(connection=connection()) as tx:
-            tx.save(item, condition=condition)
+            write_batch(tx)
             for before, after, entry in changes:
                 model, actions, claim_condition = _update_args(before, after, [entry], today)
                 tx.update(model, actions, condition=claim_condition)
     except TransactWriteError as exc:
         if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
-            raise StaleClaim(item.batch_id) from None
+            raise StaleClaim(batch_id) from None
         raise
