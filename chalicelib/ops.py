@@ -37,8 +37,9 @@ def run_job(job: str):  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, JobRunIn)
     if job not in JOBS:
         raise NotFound("JOB_NOT_FOUND", f"No job named {job}; known: {', '.join(JOBS)}")
-    as_of = body.as_of or clock.today()
-    if as_of > clock.today():
+    today = clock.today()
+    as_of = body.as_of or today
+    if as_of > today:
         raise Unprocessable("AS_OF_IN_FUTURE", "as_of may not be after today")
     summary = JOBS[job](as_of)
     logger.info("job run by back office", extra={"job": job, "as_of": as_of.isoformat()})
