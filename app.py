@@ -28,9 +28,9 @@ app.register_middleware(error_middleware, "http")
 
 @app.middleware("http")
 def correlation_id(event: Any, get_response: Any) -> Any:
-    request_id = (event.context or {}).get("requestId")
-    logger.set_correlation_id(request_id)
-    logger.append_keys(route=event.context.get("resourcePath") if event.context else None)
+    context = event.context or {}
+    logger.set_correlation_id(context.get("requestId"))
+    logger.append_keys(route=context.get("resourcePath"))
     try:
         return get_response(event)
     finally:
