@@ -23,7 +23,6 @@ class CouponTier(BaseModel):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
 
-    stage: str = "dev"
     aws_region: str = Field(default="eu-west-1", alias="AWS_DEFAULT_REGION")
 
     # auth
