@@ -8,12 +8,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pytest
 from chalice.test import Client
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
+from chalicelib.tradein import service
 
 CAMPAIGN = "meer-laptop-2017"
 PURCHASED_AT = "2017-08-10T14:00:00+02:00"  # day 1; the window is 2017-09-08 .. 2017-10-08
@@ -155,3 +157,11 @@ def claim(claim_number: str) -> Any:
     from chalicelib.tradein import store
 
     return store.get_claim(claim_number)
+
+
+@pytest.fixture
+def tradein(client: Any, api: Any, auth: Callable[..., dict[str, str]], travel: Any) -> Driver:
+    """The seeded campaigns, the clock inside the 2017 claim's registration window, a driver."""
+    travel(IN_WINDOW)
+    service.seed_campaigns(date(2017, 9, 12))
+    return Driver(client, api, auth)
