@@ -266,17 +266,11 @@ def presigned_upload(claim_number: str, content_type: str, now: datetime) -> dic
 # --- participant: tracking, upload, completion, return request (T7, T10, T14) ------------------
 
 
-def _claim_or_404(claim_number: str) -> rules.Claim:
+def _claim_or_404(claim_number: str, postcode: str | None = None) -> rules.Claim:
+    """T14: a participant (who gives a postcode) finds a claim only with its number and its
+    postcode; either wrong is the same 404."""
     claim = store.get_claim(claim_number.strip().upper())
-    if claim is None:
-        raise NotFound("CLAIM_NOT_FOUND", "No claim with this number and postcode")
-    return claim
-
-
-def _participant_claim(claim_number: str, postcode: str) -> rules.Claim:
-    """T14: a claim is found only with its number and its postcode; either wrong is the same 404."""
-    claim = store.get_claim(claim_number.strip().upper())
-    if claim is None or not rules.postcode_matches(claim, postcode):
+    if claim is None or (postcode is not None and not rules.postcode_matches(claim, postcode)):
         raise NotFound("CLAIM_NOT_FOUND", "No claim with this number and postcode")
     return claim
 
@@ -295,12 +289,12 @@ def tracking_json(claim: rules.Claim) -> dict[str, Any]:
 
 def track_claim(claim_number: str, postcode: str) -> dict[str, Any]:
     """T14: a claim's status by claim number and postcode."""
-    return tracking_json(_participant_claim(claim_number, postcode))
+    return tracking_json(_claim_or_404(claim_number, postcode))
 
 
 def fresh_upload(claim_number: str, postcode: str, content_type: str, now: datetime) -> dict[str, Any]:
     """A new presigned upload while the claim still waits for its proof (T2)."""
-    claim = _participant_claim(claim_number, postcode)
+    claim = _claim_or_404(claim_number, postcode)
     late = claim.status == "lapsed" and claim.lapse_reason in {"PROOF_NOT_RECEIVED", "PROOF_LATE"}
     if claim.status != "awaiting_proof" and not late:
         raise Conflict(
@@ -322,7 +316,7 @@ def complete_claim(
 ) -> dict[str, Any]:
     """T7: an `incomplete` claim gets its missing bank details within 7 working days and moves on
     to `awaiting_device` with the confirmation e-mail (T6)."""
-    claim = _participant_claim(claim_number, postcode)
+    claim = _claim_or_404(claim_number, postcode)
     today = clock.local_date(now)
     if claim.status != "incomplete" and _completed_with(claim, iban, account_holder):
         return tracking_json(claim)  # a retried completion answers the same
@@ -369,7 +363,7 @@ def request_return(claim_number: str, postcode: str, now: datetime) -> dict[str,
     """T10: after a rejection the participant may ask for the old laptop back within 14 working
     days (200); a retry of that request answers the same (200); anything else is 422, also after
     the nightly run lapsed the claim for a request that never came."""
-    claim = _participant_claim(claim_number, postcode)
+    claim = _claim_or_404(claim_number, postcode)
     if claim.status == "return_requested":
         return tracking_json(claim)
     late = claim.status == "lapsed" and claim.lapse_reason == "RETURN_NOT_REQUESTED"
