@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from chalicelib.dates import valid_until
 from chalicelib.ids import READABLE
@@ -110,12 +108,6 @@ class Basket:
 def code_bits(alphabet: str = CODE_ALPHABET, length: int = CODE_BODY_LENGTH) -> float:
     """Bits of randomness in a code's random part (C9: at least 60)."""
     return length * math.log2(len(alphabet))
-
-
-def fingerprint(payload: Mapping[str, Any]) -> str:
-    """A stable digest of a request body: a replay with another body under the same key is a 409."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def tier_for(amount_cents: int, tiers: Iterable[Tier]) -> Tier | None:

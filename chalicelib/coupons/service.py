@@ -15,7 +15,7 @@ from chalicelib.coupons import rules, store
 from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Redemption, Tier, Validation
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.events import ReceiptReturned
-from chalicelib.ids import random_code
+from chalicelib.ids import fingerprint, random_code
 from chalicelib.loyalty import service as loyalty_service
 from chalicelib.observability import logger
 from chalicelib.sales import Line
@@ -62,7 +62,7 @@ def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> I
         offered = [{"amount_cents": t.amount_cents, "points": t.points} for t in current.tiers]
         raise Unprocessable("UNKNOWN_TIER", "No coupon tier offers this amount", {"tiers": offered})
     request_key = f"{member_id}#{idempotency_key}"
-    request_hash = rules.fingerprint({"amount_cents": amount_cents})
+    request_hash = fingerprint({"amount_cents": amount_cents})
     for _ in range(MAX_ATTEMPTS):
         replay = _replayed_conversion(request_key, request_hash)
         if replay is not None:
@@ -149,7 +149,7 @@ def _validate(member_id: str, basket: Basket, codes: Sequence[str], today: date)
 def redeem(receipt_id: str, member_id: str, channel: str, lines: Sequence[Line], raw_codes: Sequence[str]) -> Redeemed:
     """Redeem every code for one order, all or nothing, once per `receipt_id` (C7)."""
     codes = [rules.normalise_code(c) for c in raw_codes]
-    request_hash = rules.fingerprint(
+    request_hash = fingerprint(
         {
             "member_id": member_id,
             "channel": channel,

@@ -6,7 +6,6 @@ Every function takes the time ("today", a purchase date) and the policy as argum
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -170,12 +169,6 @@ def registrable(receipt: Receipt) -> bool:
     if receipt.channel in NO_POINTS_CHANNELS:
         return False
     return any(line.seller == "retailer" for line in receipt.lines)
-
-
-def fingerprint(payload: Mapping[str, Any]) -> str:
-    """A stable digest of a request payload: tells an identical replay from a conflicting one."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- returns (L11) -------------------------------------------------------------------------

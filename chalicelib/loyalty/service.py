@@ -18,7 +18,7 @@ from chalicelib import clock, events
 from chalicelib.address import Address
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
-from chalicelib.ids import random_code
+from chalicelib.ids import fingerprint, random_code
 from chalicelib.loyalty import rules, store
 from chalicelib.loyalty.models import MemberModel
 from chalicelib.loyalty.rules import Balance, Expiring, LedgerEntry, Lot, LoyaltyPolicy, Member, StoredReceipt
@@ -342,7 +342,7 @@ def record_receipt(receipt: Receipt, card_number: str | None, payload: Mapping[s
     Returns (result, created). An identical replay answers the stored result; another payload for
     the same id is 409 RECEIPT_CONFLICT. Receipts without a member are kept for L5.
     """
-    pol, fp = policy(), rules.fingerprint(payload)
+    pol, fp = policy(), fingerprint(payload)
     existing = store.get_receipt(receipt.receipt_id)
     if existing is not None:
         return _replay(existing[0], fp), False
@@ -439,7 +439,7 @@ def record_return(
     trade-in (T12). Idempotent per return_id: the return item, the receipt's returned quantities
     and the ledger change commit together; the answer is stored so a replay gives the same one.
     """
-    fp = rules.fingerprint({**payload, "receipt_id": receipt_id})
+    fp = fingerprint({**payload, "receipt_id": receipt_id})
     for _ in range(RETRIES):
         done = store.get_return(return_id)
         if done is not None:
