@@ -18,6 +18,7 @@ from chalicelib.observability import logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
 from chalicelib.tradein import jobs as tradein_jobs
 from chalicelib.tradein.api import bp as tradein_bp
+from chalicelib.tradein.backoffice_api import bp as tradein_backoffice_bp
 
 app = Chalice(app_name="loyalty-backend")
 app.experimental_feature_flags.update(["BLUEPRINTS"])
@@ -39,7 +40,7 @@ def correlation_id(event: Any, get_response: Any) -> Any:
             metrics.flush_metrics()
 
 
-for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp):
+for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp, tradein_backoffice_bp):
     app.register_blueprint(blueprint)
 
 

@@ -274,7 +274,7 @@ def main() -> int:
         from app import on_proof_uploaded
         from chalicelib import clock
         from chalicelib.provision import provision
-        from chalicelib.tradein.service import seed_campaigns
+        from chalicelib.tradein.campaigns import seed_campaigns
 
         provisioned = provision()
         log.info("provisioned: %d tables created, bucket %s", len(provisioned["tables_created"]), provisioned["bucket"])

@@ -14,7 +14,7 @@ from chalicelib.address import AddressIn
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
-from chalicelib.tradein import rules, service
+from chalicelib.tradein import campaigns, rules, service
 
 bp = Blueprint(__name__)
 
@@ -151,7 +151,7 @@ def _postcode_param() -> str:
 
 @bp.route("/tradein/campaigns", methods=["GET"])
 def list_campaigns():  # type: ignore[no-untyped-def]
-    return json_response({"items": service.list_campaigns(clock.today()), "next_cursor": None})
+    return json_response({"items": campaigns.list_campaigns(clock.today()), "next_cursor": None})
 
 
 @bp.route("/tradein/claims", methods=["POST"])
@@ -188,17 +188,6 @@ def request_return(claim_number: str):  # type: ignore[no-untyped-def]
 
 
 # --- back office -----------------------------------------------------------------------------------
-
-
-@bp.route("/backoffice/claims", methods=["GET"])
-def backoffice_claims():  # type: ignore[no-untyped-def]
-    request = bp.current_request
-    require(request, "backoffice")
-    status = query(request, "status") or None  # `?status=` (empty) lists every status
-    if status is not None and status not in rules.STATUSES:
-        raise BadRequest("INVALID_STATUS", f"status must be one of {', '.join(rules.STATUSES)}")
-    items, last = service.list_claims(status, limit_param(request), decode_cursor(query(request, "cursor")))
-    return json_response({"items": items, "next_cursor": encode_cursor(last)})
 
 
 @bp.route("/backoffice/claims/{claim_number}/device-received", methods=["POST"])

@@ -5,8 +5,10 @@
   GSIs: `status_index` (back-office listing), `due_index` (the nightly's deadlines and payouts,
   keyed by status and date), `open_index` (claims in progress per campaign), `outbox_index`
   (e-mails owed). The last three are sparse: only claims that need them carry the keys.
+  `receipt_index` and `email_index` (lower-cased lookup attributes) serve the back-office search.
 - `ClaimKeyModel`: uniqueness items written in the claim's own transaction (one per address
-  and per laptop, T3), the first claim of each proof file (T13) and per-IP day counters (T13).
+  and per laptop, T3), the first claim of each proof file (T13), per-IP day counters (T13) and
+  the claim counters per campaign and status (`counts.py`).
 - `PayoutBatchModel`: one SEPA payout file and its claims (T11).
 """
 
@@ -54,6 +56,7 @@ class CampaignModel(Model):
     min_screen_inches = NumberAttribute()
     max_device_age_years = NumberAttribute()
     device_criteria = UnicodeAttribute()
+    version = NumberAttribute(default=1)  # the campaign PUT writes on the version it read
 
 
 class TimelineAttribute(MapAttribute[str, str]):
@@ -97,6 +100,28 @@ class OutboxIndex(GlobalSecondaryIndex["ClaimModel"]):
     outbox_pending = UnicodeAttribute(hash_key=True)
 
 
+class ReceiptIndex(GlobalSecondaryIndex["ClaimModel"]):
+    """Back-office search by receipt id (lower-cased), never a scan."""
+
+    class Meta:
+        index_name = "receipt_index"
+        projection = KeysOnlyProjection()
+
+    receipt_lookup = UnicodeAttribute(hash_key=True)
+    registered_at = UnicodeAttribute(range_key=True)
+
+
+class EmailIndex(GlobalSecondaryIndex["ClaimModel"]):
+    """Back-office search by the participant's e-mail address (lower-cased), never a scan."""
+
+    class Meta:
+        index_name = "email_index"
+        projection = KeysOnlyProjection()
+
+    email_lookup = UnicodeAttribute(hash_key=True)
+    registered_at = UnicodeAttribute(range_key=True)
+
+
 class ClaimModel(Model):
     class Meta:
         table_name = table_name("tradein-claims")
@@ -136,11 +161,15 @@ class ClaimModel(Model):
     due_on = UnicodeAttribute(null=True)
     open_campaign = UnicodeAttribute(null=True)
     outbox_pending = UnicodeAttribute(null=True)
+    receipt_lookup = UnicodeAttribute(null=True)
+    email_lookup = UnicodeAttribute(null=True)
 
     status_index = StatusIndex()
     due_index = DueIndex()
     open_index = OpenIndex()
     outbox_index = OutboxIndex()
+    receipt_index = ReceiptIndex()
+    email_index = EmailIndex()
 
 
 class ClaimKeyModel(Model):

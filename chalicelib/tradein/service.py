@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from datetime import time as dt_time
 from typing import Any
 
 import filetype
@@ -31,7 +30,6 @@ from chalicelib.tradein import documents, emails, rules, sepa, store
 from chalicelib.tradein.masking import mask_iban, mask_participant
 from chalicelib.tradein.store import StaleClaim
 
-SEED_CAMPAIGN_ID = "meer-laptop-2017"
 PROOF_PREFIX = "proofs/"
 DATE_FACTS = frozenset({"ship_by", "complete_by", "return_request_by", "received_on", "deadline", "execution_date"})
 FLAG_DUPLICATE_PROOF = "DUPLICATE_PROOF"
@@ -48,65 +46,6 @@ def policy() -> rules.ClaimPolicy:
         payout_within_days=cfg.tradein_payout_within_days,
         ip_velocity_per_day=cfg.tradein_ip_velocity_per_day,
     )
-
-
-# --- campaigns -----------------------------------------------------------------------------------
-
-
-def _period(first: date, last: date) -> tuple[datetime, datetime]:
-    return (
-        datetime.combine(first, dt_time(0, 1), tzinfo=clock.AMSTERDAM),
-        datetime.combine(last, dt_time(23, 59, 59), tzinfo=clock.AMSTERDAM),
-    )
-
-
-def seed_campaigns(today: date) -> list[str]:
-    """Create (idempotently) the campaign of seed 001 and a demo campaign with the same terms whose
-    period runs from 60 to 20 days before `today` (API.md "Local stack"). Returns their ids."""
-    starts, ends = _period(date(2017, 8, 7), date(2017, 8, 27))
-    # The seed's period ends at 23.59 "tot en met": the whole last minute counts.
-    seeded = rules.Campaign(SEED_CAMPAIGN_ID, "meer laptop €100,- inruil", starts, ends)
-    demo_starts, demo_ends = _period(today - timedelta(days=60), today - timedelta(days=20))
-    demo = replace(
-        seeded,
-        campaign_id=f"demo-{today:%Y%m%d}",
-        name="meer laptop €100,- inruil (demo)",
-        starts_at=demo_starts,
-        ends_at=demo_ends,
-    )
-    for campaign in (seeded, demo):
-        if store.put_campaign(campaign):
-            logger.info("campaign created", extra={"campaign_id": campaign.campaign_id})
-    return [seeded.campaign_id, demo.campaign_id]
-
-
-def campaign_json(campaign: rules.Campaign) -> dict[str, Any]:
-    return {
-        "campaign_id": campaign.campaign_id,
-        "name": campaign.name,
-        "starts_at": clock.iso(campaign.starts_at),
-        "ends_at": clock.iso(campaign.ends_at),
-        "channels": list(campaign.channels),
-        "min_line_price_cents": campaign.min_line_price_cents,
-        "excluded_brands": list(campaign.excluded_brands),
-        "reward_cents": campaign.reward_cents,
-        "registration_window_days": {"first": campaign.window_first_day, "last": campaign.window_last_day},
-        "device_deadline_day": campaign.device_last_day,
-        "device_criteria": {
-            "text": campaign.device_criteria,
-            "min_screen_inches": campaign.min_screen_inches,
-            "max_age_years": campaign.max_device_age_years,
-        },
-    }
-
-
-def list_campaigns(today: date) -> list[dict[str, Any]]:
-    """Campaigns whose registration is still open or that still have claims in progress."""
-    return [
-        campaign_json(c)
-        for c in store.list_campaigns()
-        if rules.campaign_listed(c, today, has_open_claims=store.has_open_claims(c.campaign_id))
-    ]
 
 
 # --- registration (T1-T5, T13) -------------------------------------------------------------------
@@ -672,30 +611,6 @@ def backoffice_json(claim: rules.Claim) -> dict[str, Any]:
     }
 
 
-def list_claims(
-    status: str | None, limit: int, cursor: dict[str, Any] | None
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Claims by status (all statuses in order when none is given), one page at a time."""
-    statuses = [status] if status else list(rules.STATUSES)
-    start = None
-    if cursor is not None:
-        if cursor.get("status") not in statuses:
-            raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
-        statuses = statuses[statuses.index(cursor["status"]) :]
-        start = _start_key(cursor.get("key"), {"claim_number": None, "registered_at": None, "status": statuses[0]})
-    found: list[dict[str, Any]] = []
-    for current in statuses:
-        page, last = store.list_claims(current, limit - len(found), start)
-        found.extend(backoffice_json(c) for c in page)
-        start = None
-        if last:
-            return found, {"status": current, "key": last}
-        if len(found) >= limit:
-            following = statuses[statuses.index(current) + 1 :]
-            return found, ({"status": following[0], "key": None} if following else None)
-    return found, None
-
-
 def _start_key(key: Any, fields: dict[str, str | None]) -> dict[str, Any] | None:
     """A page's start key from a client's cursor, exactly as DynamoDB handed it out (string keys,
     fixed values where given); anything else is a 400, never a failed query."""
@@ -841,7 +756,8 @@ def _void(claim: rules.Claim, return_id: str, now: datetime) -> bool:
 LAPSE_REASONS = {
     "awaiting_proof": ("PROOF_NOT_RECEIVED", "Er is binnen de registratietermijn geen aankoopbewijs ontvangen."),
     "incomplete": ("NOT_COMPLETED", "De ontbrekende gegevens zijn niet binnen 7 werkdagen aangevuld."),
-    "awaiting_device": ("DEVICE_NOT_RECEIVED", "De oude laptop is niet binnen 60 dagen na aankoop ontvangen."),
+    # The campaign's device deadline (T8), not a fixed day: filled in per claim (G5).
+    "awaiting_device": ("DEVICE_NOT_RECEIVED", "De oude laptop is niet uiterlijk {device_by} ontvangen."),
     "rejected": ("RETURN_NOT_REQUESTED", "De oude laptop is niet binnen 14 werkdagen teruggevraagd."),
 }
 
@@ -863,7 +779,14 @@ def lapse_overdue(today: date, now: datetime) -> int:
             if not rules.is_past(rules.due_on(claim, today), today):
                 continue
             try:
-                moved = _move(claim, "lapsed", now, detail=code, lapse_reason=code, email=("lapsed", {"reason": text}))
+                moved = _move(
+                    claim,
+                    "lapsed",
+                    now,
+                    detail=code,
+                    lapse_reason=code,
+                    email=("lapsed", {"reason": text.format(device_by=emails.dutch_date(claim.device_by))}),
+                )
             except StaleClaim:
                 continue
             _flush(moved, now)

@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -19,7 +19,7 @@ from chalicelib import clock
 from chalicelib.address import Address
 from chalicelib.db import connection
 from chalicelib.errors import Conflict
-from chalicelib.tradein import rules
+from chalicelib.tradein import counts, rules
 from chalicelib.tradein.models import (
     BATCH_SCOPE,
     CAMPAIGN_SCOPE,
@@ -51,9 +51,9 @@ class Contended(Exception):
 # --- campaigns -----------------------------------------------------------------------------------
 
 
-def put_campaign(campaign: rules.Campaign) -> bool:
-    """Create a campaign unless it exists; True when it was created."""
-    item = CampaignModel(
+def campaign_item(campaign: rules.Campaign) -> CampaignModel:
+    """The stored form of a campaign's terms (written by `campaigns.put_campaign`)."""
+    return CampaignModel(
         CAMPAIGN_SCOPE,
         campaign.campaign_id,
         name=campaign.name,
@@ -72,16 +72,9 @@ def put_campaign(campaign: rules.Campaign) -> bool:
         max_device_age_years=campaign.max_device_age_years,
         device_criteria=campaign.device_criteria,
     )
-    try:
-        item.save(condition=CampaignModel.campaign_id.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
 
 
-def _campaign(item: CampaignModel) -> rules.Campaign:
+def campaign_from_item(item: CampaignModel) -> rules.Campaign:
     return rules.Campaign(
         campaign_id=item.campaign_id,
         name=item.name,
@@ -104,13 +97,13 @@ def _campaign(item: CampaignModel) -> rules.Campaign:
 
 def get_campaign(campaign_id: str) -> rules.Campaign | None:
     try:
-        return _campaign(CampaignModel.get(CAMPAIGN_SCOPE, campaign_id, consistent_read=True))
+        return campaign_from_item(CampaignModel.get(CAMPAIGN_SCOPE, campaign_id, consistent_read=True))
     except DoesNotExist:
         return None
 
 
 def list_campaigns() -> list[rules.Campaign]:
-    return [_campaign(item) for item in CampaignModel.query(CAMPAIGN_SCOPE)]
+    return [campaign_from_item(item) for item in CampaignModel.query(CAMPAIGN_SCOPE)]
 
 
 def has_open_claims(campaign_id: str) -> bool:
@@ -314,6 +307,8 @@ def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
         old_device=_device_json(claim.old_device),
         client_ip=claim.client_ip,
         timeline=[_entry(e) for e in claim.timeline],
+        receipt_lookup=claim.receipt_id.strip().lower(),
+        email_lookup=claim.participant.email.strip().lower(),
     )
     for name, value in _state(claim, clock.local_date(claim.registered_at)).items():
         if value is not None:
@@ -325,6 +320,7 @@ def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
                 tx.save(
                     ClaimKeyModel(key, claim_number=claim.claim_number), condition=ClaimKeyModel.key.does_not_exist()
                 )
+            counts.add_to(tx, [(claim.campaign_id, None, claim.status)])
     except TransactWriteError as exc:
         codes = _cancellation_codes(exc)
         if codes and codes[0] == "ConditionalCheckFailed":
@@ -364,6 +360,7 @@ def save_change(
                     ClaimKeyModel(claim_key, claim_number=before.claim_number),
                     condition=ClaimKeyModel.key.does_not_exist(),
                 )
+            counts.add_to(tx, counts.claim_moves([(before, after)]))
     except TransactWriteError as exc:
         if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
             raise StaleClaim(before.claim_number) from None
@@ -470,6 +467,7 @@ def _batch_transaction(
             for before, after, entry in changes:
                 model, actions, claim_condition = _update_args(before, after, [entry], today)
                 tx.update(model, actions, condition=claim_condition)
+            counts.add_to(tx, counts.claim_moves((before, after) for before, after, _ in changes))
     except TransactWriteError as exc:
         if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
             raise StaleClaim(batch_id) from None

@@ -15,7 +15,6 @@ from moto.ses.models import ses_backends
 
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
-from chalicelib.tradein import service
 
 CAMPAIGN = "meer-laptop-2017"
 PURCHASED_AT = "2017-08-10T14:00:00+02:00"  # day 1; the window is 2017-09-08 .. 2017-10-08
@@ -161,7 +160,10 @@ def claim(claim_number: str) -> Any:
 
 @pytest.fixture
 def tradein(client: Any, api: Any, auth: Callable[..., dict[str, str]], travel: Any) -> Driver:
-    """The seeded campaigns, the clock inside the 2017 claim's registration window, a driver."""
+    """The seed's campaign, created through the back office's PUT with every term left to its
+    default, the clock inside the 2017 claim's registration window, a driver."""
     travel(IN_WINDOW)
-    service.seed_campaigns(date(2017, 9, 12))
-    return Driver(client, api, auth)
+    driver = Driver(client, api, auth)
+    status, body = driver.bo("PUT", f"/backoffice/campaigns/{CAMPAIGN}", {})
+    assert status == 201, body
+    return driver

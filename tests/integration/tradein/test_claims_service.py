@@ -3,15 +3,13 @@ campaign listing, URL-encoded S3 keys, the catch-up route, seeding."""
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import quote_plus
 
 import pytest
 
-from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
-from chalicelib.tradein import jobs, service, store
+from chalicelib.tradein import jobs, store
 from tests.integration.tradein.helpers import PDF, claim, other_address
 
 
@@ -70,13 +68,3 @@ def test_the_back_office_can_run_the_nightly_job_for_a_missed_night(tradein, tra
     status, body = tradein.bo("POST", "/backoffice/jobs/nightly_tradein/runs", {"as_of": "2017-10-10"})
     assert status == 200 and body["summary"]["lapsed"] == 1
     assert claim(number).status == "lapsed"
-
-
-def test_seeding_is_idempotent_and_the_demo_period_follows_today(tradein):
-    today = clock.today()
-    first = service.seed_campaigns(today)
-    assert service.seed_campaigns(today) == first
-    demo = store.get_campaign(first[1])
-    assert demo.starts_at.date() == date.fromordinal(today.toordinal() - 60)
-    assert demo.ends_at.date() == date.fromordinal(today.toordinal() - 20)
-    assert (demo.reward_cents, demo.min_line_price_cents, demo.excluded_brands) == (10000, 59900, ("Apple",))
