@@ -207,9 +207,11 @@ def _write(campaign: rules.Campaign, read_version: int | None, guard_claims: boo
                 )
     except TransactWriteError as exc:
         codes = [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
-        if codes[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in codes:
+        # DynamoDB answers in request order, and PynamoDB sends condition checks before puts.
+        check, put = (codes[0], codes[1]) if guard_claims and len(codes) == 2 else (None, codes[0] if codes else None)
+        if put == "ConditionalCheckFailed" or "TransactionConflict" in codes:
             raise _Taken() from None
-        if "ConditionalCheckFailed" in codes:
+        if check == "ConditionalCheckFailed":
             raise _HasClaims() from None
         raise
 
