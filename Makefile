@@ -36,18 +36,17 @@ format: install
 	$(VENV)/bin/ruff format .
 
 ## Deploy artefacts (docs/deploy.md): the prod package with our merged template, its lint, its size.
+## build/package: sam.json, deployment.zip (function code), layer.zip (dependencies, Lambda's wheels).
 package: install
 	$(PY) -m infra.template build/merge.json
-	rm -rf build/package
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage prod --merge-template build/merge.json build/package
-	@echo "packaged: build/package/sam.json + build/package/deployment.zip"
+	$(PY) scripts/lambda_package.py build/merge.json build/package
 
 check-deploy: package
 	$(VENV)/bin/cfn-lint build/package/sam.json
 	@echo "cfn-lint: build/package/sam.json has no errors"
 
 measure: package
-	$(PY) scripts/measure.py build/package/deployment.zip
+	$(PY) scripts/measure.py build/package
 
 clean:
 	rm -rf $(VENV) .coverage build

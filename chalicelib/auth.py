@@ -12,13 +12,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import jwt
 from chalice.app import Request
 
 from chalicelib.config import settings
 from chalicelib.errors import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    import jwt
+
+# PyJWT (and cryptography for RS256) is imported at first use: the nightly jobs and the upload
+# handler never verify a token.
 
 Role = Literal["member", "pos", "backoffice"]
 ROLES: tuple[Role, ...] = ("member", "pos", "backoffice")
@@ -32,10 +37,14 @@ class Principal:
 
 @lru_cache(maxsize=4)
 def _jwks_client(url: str) -> jwt.PyJWKClient:
+    import jwt
+
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
 def _decode(token: str) -> dict[str, object]:
+    import jwt
+
     cfg = settings()
     if cfg.auth_mode == "dev":
         return jwt.decode(token, cfg.auth_dev_secret, algorithms=["HS256"], options={"require": ["sub"]})
@@ -51,6 +60,8 @@ def _decode(token: str) -> dict[str, object]:
 
 def authenticate(request: Request) -> Principal:
     """The caller of a request, from its bearer token (401 when missing or invalid)."""
+    import jwt
+
     header = (request.headers or {}).get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -78,6 +89,8 @@ def mint_dev_token(
     subject: str, groups: list[str] | None = None, ttl_seconds: int = 86400, secret: str | None = None
 ) -> str:
     """A dev-mode token (HS256) for local use and tests."""
+    import jwt
+
     payload: dict[str, object] = {"sub": subject, "iat": int(time.time()), "exp": int(time.time()) + ttl_seconds}
     if groups:
         payload["groups"] = groups

@@ -34,7 +34,8 @@ def cors_config() -> CORSConfig:
 class Body(BaseModel):
     """Base of every request model: unknown fields are a 400, types are not coerced loosely."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    # defer_build: each model's validator is built at its first use, not on every cold start.
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, defer_build=True)
 
 
 def parse(request: Request, model: type[M]) -> M:

@@ -6,8 +6,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent
 FRAGMENTS = [ROOT / "openapi_base.yaml", *(ROOT / d / "openapi.yaml" for d in ("loyalty", "coupons", "tradein"))]
 
@@ -15,6 +13,8 @@ FRAGMENTS = [ROOT / "openapi_base.yaml", *(ROOT / d / "openapi.yaml" for d in ("
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """Merge the base document and the domains' fragments (paths and components)."""
+    import yaml  # only GET /openapi.json reads the document
+
     doc: dict[str, Any] = {}
     for path in FRAGMENTS:
         if not path.exists():

@@ -34,6 +34,11 @@ FUNCTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("OnProofUploaded", "OnProofUploadedRole"): ("on-proof-uploaded", "proof_upload.json"),
 }
 
+# The functions' dependencies are one layer; `chalice package` (run by scripts/lambda_package.py
+# with Python 3.11) gives the functions the same runtime.
+DEPENDENCIES_LAYER = "DependenciesLayer"
+LAMBDA_RUNTIME = "python3.11"
+
 PROOFS_PREFIX = "proofs/"
 FAILURE_QUEUE = "${AWS::StackName}-proof-upload-failures"  # proof_upload.json names it too
 ERROR_TEMPLATE = '{"code": "%s", "message": $context.error.messageString, "details": {}}'
@@ -334,6 +339,21 @@ def _substitute(value: Any) -> Any:
     return value
 
 
+def dependencies_layer() -> dict[str, Any]:
+    """The layer with every runtime dependency (scripts/lambda_package.py builds layer.zip beside sam.json)."""
+    return {
+        "Type": "AWS::Serverless::LayerVersion",
+        "Properties": {
+            "LayerName": {"Fn::Sub": "${AWS::StackName}-dependencies"},
+            "Description": "Runtime dependencies (manylinux2014 x86_64 wheels, CPython 3.11; no AWS SDK)",
+            "ContentUri": "./layer.zip",
+            "CompatibleRuntimes": [LAMBDA_RUNTIME],
+            "CompatibleArchitectures": ["x86_64"],
+            "RetentionPolicy": "Delete",
+        },
+    }
+
+
 def function_overrides() -> dict[str, Any]:
     """Per function: the environment that comes from parameters, and its role's hand-written policy."""
     environment = {
@@ -347,7 +367,13 @@ def function_overrides() -> dict[str, Any]:
     for (function, role), (suffix, policy_file) in FUNCTIONS.items():
         # Named after the stack, so each role's log permission can name its own log groups.
         name = {"Fn::Sub": f"${{AWS::StackName}}-{suffix}"}
-        resources[function] = {"Properties": {"FunctionName": name, "Environment": {"Variables": dict(environment)}}}
+        resources[function] = {
+            "Properties": {
+                "FunctionName": name,
+                "Environment": {"Variables": dict(environment)},
+                "Layers": [{"Ref": DEPENDENCIES_LAYER}],
+            }
+        }
         resources[role] = {
             "Properties": {
                 "Policies": [
@@ -379,6 +405,7 @@ def build() -> dict[str, Any]:
         "Properties": {"EmailIdentity": {"Ref": "SesSender"}},
     }
     resources["RestAPI"] = {"Properties": {"GatewayResponses": gateway_responses()}}
+    resources[DEPENDENCIES_LAYER] = dependencies_layer()
     resources.update(function_overrides())
     resources["OnProofUploaded"]["Properties"]["EventInvokeConfig"] = {
         "MaximumRetryAttempts": 2,

@@ -1,17 +1,21 @@
 """Measure the deployment package and the handler's cold-start import (`make measure`).
 
-    python scripts/measure.py build/package/deployment.zip [--json]
+    python scripts/measure.py build/package [--json]
 
-Size: the zip as uploaded and unzipped (Lambda's limits: 50 MB zipped for a direct upload,
-250 MB unzipped), and the largest top-level entries. Cold start: `import app` from the unzipped
-package in fresh interpreters that see nothing but the package and the standard library (as on
-Lambda), with the prod stage's environment; the median of several runs, and the slowest imports
-from `python -X importtime`.
+Size per artefact (deployment.zip = function code, layer.zip = dependencies): zipped and unzipped
+(Lambda's limits: 50 MB zipped for a direct upload, 250 MB unzipped for code and layers
+together), and the largest packages. Cold start: `import app` from the unzipped artefacts in
+fresh interpreters that see nothing but the code, the layer, the runtime's SDK and the standard
+library (as on Lambda), with the prod stage's environment, against `import boto3, chalice` in the
+same setting (median of several interleaved runs); the slowest imports from `python -X
+importtime`. First request: in the same fresh interpreter, the first DynamoDB client and the
+first PynamoDB model call (against in-process moto), after `import app`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -32,11 +36,33 @@ UNZIPPED_LIMIT_MB = 250
 # after it, like Lambda's runtime directory, what the runtime provides (boto3 and its deps).
 TIMER = """
 import sys, time
-sys.path[:0] = [sys.argv[1]]
-sys.path.append(sys.argv[2])
+sys.path[:0] = sys.argv[1:3]
+sys.path.append(sys.argv[3])
 start = time.perf_counter()
 import app
 print(time.perf_counter() - start)
+"""
+BASELINE = TIMER.replace("import app", "import boto3, chalice")
+# moto (dev only) is put after everything else: it stands in for DynamoDB, it is not timed.
+FIRST_REQUEST = """
+import sys, time
+sys.path[:0] = sys.argv[1:3]
+sys.path.append(sys.argv[3])
+import app
+sys.path.extend(sys.argv[4:])
+import moto
+with moto.mock_aws():
+    from chalicelib import db, provision
+    from chalicelib.loyalty.models import MemberModel
+    provision.provision()
+    db.reset_connections()
+    db._shared_loader.cache_clear()  # as after a cold start: no client, no parsed service model
+    start = time.perf_counter()
+    db.client("dynamodb").get_item(TableName=MemberModel.Meta.table_name, Key={"member_id": {"S": "m"}})
+    client_done = time.perf_counter()
+    MemberModel.count("measure-member")
+    done = time.perf_counter()
+print(client_done - start, done - client_done)
 """
 
 
@@ -46,7 +72,8 @@ def package_size(path: Path) -> dict[str, Any]:
         infos = archive.infolist()
     by_top: Counter[str] = Counter()
     for info in infos:
-        by_top[info.filename.split("/", 1)[0]] += info.file_size
+        parts = info.filename.split("/")
+        by_top[parts[1] if parts[0] == "python" and len(parts) > 2 else parts[0]] += info.file_size
     unzipped = sum(info.file_size for info in infos)
     return {
         "zipped_bytes": path.stat().st_size,
@@ -74,13 +101,12 @@ def prod_environment() -> dict[str, str]:
     return env
 
 
-RUNTIME_PROVIDED = ("boto3", "s3transfer", "jmespath")  # in Lambda's Python runtime, not in our package
+# In Lambda's Python runtime, not in our artefacts (scripts/lambda_package.py RUNTIME_PROVIDED).
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3")
 
 
 def runtime_dir(into: Path) -> str:
     """A stand-in for Lambda's runtime directory: only what the runtime itself provides."""
-    import importlib
-
     into.mkdir(parents=True, exist_ok=True)
     for name in RUNTIME_PROVIDED:
         source = Path(importlib.import_module(name).__file__ or "").resolve().parent
@@ -88,33 +114,38 @@ def runtime_dir(into: Path) -> str:
     return str(into)
 
 
-def cold_start(package_dir: Path, runs: int) -> dict[str, Any]:
-    """Seconds to `import app` in fresh interpreters, and the slowest modules by cumulative time."""
-    env = prod_environment()
-    runtime = runtime_dir(package_dir.parent / "runtime")
-    seconds = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-S", "-c", TIMER, str(package_dir), runtime],
-            cwd=package_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        seconds.append(float(out.stdout.strip().splitlines()[-1]))
-    trace = subprocess.run(
-        [sys.executable, "-S", "-X", "importtime", "-c", TIMER, str(package_dir), runtime],
-        cwd=package_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+def _seconds(script: str, dirs: list[str], env: dict[str, str], cwd: Path) -> list[float]:
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", script, *dirs], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
+    if out.returncode:
+        raise RuntimeError(out.stderr)
+    return [float(x) for x in out.stdout.strip().splitlines()[-1].split()]
+
+
+def cold_start(code: Path, layer: Path, runs: int) -> dict[str, Any]:
+    """`import app` against `import boto3, chalice` in fresh interpreters (interleaved runs), the
+    slowest modules by cumulative time, and the first request's DynamoDB client and model call."""
+    env = prod_environment()
+    dirs = [str(code), str(layer), runtime_dir(code.parent / "runtime")]
+    app_s, base_s = [], []
+    for _ in range(runs):
+        app_s += _seconds(TIMER, dirs, env, code)
+        base_s += _seconds(BASELINE, dirs, env, code)
+    trace = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", "-c", TIMER, *dirs],
+        cwd=code, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    dev = sorted({str(Path(importlib.import_module(m).__file__ or "").resolve().parent.parent) for m in ("moto",)})
+    first = [_seconds(FIRST_REQUEST, dirs + dev, env, code) for _ in range(3)]
     return {
-        "import_seconds_median": statistics.median(seconds),
-        "import_seconds_min": min(seconds),
+        "import_seconds_median": statistics.median(app_s),
+        "import_seconds_min": min(app_s),
+        "baseline_seconds_median": statistics.median(base_s),
+        "ratio": statistics.median(app_s) / statistics.median(base_s),
         "runs": runs,
+        "first_client_seconds": statistics.median(f[0] for f in first),
+        "first_model_seconds": statistics.median(f[1] for f in first),
         "slowest_imports": slowest_imports(trace.stderr, 10),
     }
 
@@ -132,17 +163,30 @@ def slowest_imports(importtime_output: str, count: int) -> list[dict[str, Any]]:
     return [{"module": name, "seconds": micros / 1_000_000} for name, micros in ranked]
 
 
-def report(size: dict[str, Any], start: dict[str, Any]) -> str:
-    lines = [
-        "Deployment package",
-        f"  zipped    {size['zipped_bytes'] / MB:7.1f} MB  (direct-upload limit {ZIPPED_LIMIT_MB} MB)",
-        f"  unzipped  {size['unzipped_bytes'] / MB:7.1f} MB  (limit {UNZIPPED_LIMIT_MB} MB), {size['files']} files",
-        "  largest entries (unzipped):",
-        *(f"    {item['bytes'] / MB:6.1f} MB  {item['name']}" for item in size["largest"]),
-        "Cold start: `import app` (prod environment, fresh interpreter)",
-        f"  median    {start['import_seconds_median'] * 1000:7.0f} ms over {start['runs']} runs"
+def report(sizes: dict[str, dict[str, Any]], start: dict[str, Any]) -> str:
+    total = sum(size["zipped_bytes"] for size in sizes.values())
+    lines = []
+    for name, size in sizes.items():
+        lines += [
+            f"{name}",
+            f"  zipped    {size['zipped_bytes'] / MB:7.2f} MB",
+            f"  unzipped  {size['unzipped_bytes'] / MB:7.2f} MB, {size['files']} files",
+            "  largest packages (unzipped):",
+            *(f"    {item['bytes'] / MB:6.2f} MB  {item['name']}" for item in size["largest"]),
+        ]
+    unzipped = sum(size["unzipped_bytes"] for size in sizes.values())
+    lines += [
+        f"All the functions load: {total / MB:.2f} MB zipped (target 15, direct-upload limit {ZIPPED_LIMIT_MB}),"
+        f" {unzipped / MB:.1f} MB unzipped (limit {UNZIPPED_LIMIT_MB})",
+        "Cold start (prod environment, fresh interpreter, code + layer + runtime SDK)",
+        f"  import app             {start['import_seconds_median'] * 1000:6.0f} ms median of {start['runs']}"
         f" (min {start['import_seconds_min'] * 1000:.0f} ms)",
-        "  slowest top-level imports (cumulative):",
+        f"  import boto3, chalice  {start['baseline_seconds_median'] * 1000:6.0f} ms median",
+        f"  ratio                  {start['ratio']:6.2f}  (target <= 1.5)",
+        "First request (after import app; DynamoDB in-process moto)",
+        f"  first DynamoDB client  {start['first_client_seconds'] * 1000:6.0f} ms (client + first call)",
+        f"  first PynamoDB model   {start['first_model_seconds'] * 1000:6.0f} ms (connection + first query)",
+        "  slowest top-level imports of `import app` (cumulative):",
         *(f"    {item['seconds'] * 1000:6.0f} ms  {item['module']}" for item in start["slowest_imports"]),
     ]
     return "\n".join(lines)
@@ -150,20 +194,22 @@ def report(size: dict[str, Any], start: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("package", type=Path, help="deployment.zip from `make package`")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("package", type=Path, help="build/package from `make package`")
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args()
-    size = package_size(args.package)
+    artefacts = {"deployment.zip (function code)": "deployment.zip", "layer.zip (dependencies)": "layer.zip"}
+    sizes = {name: package_size(args.package / file) for name, file in artefacts.items()}
     with tempfile.TemporaryDirectory(prefix="lambda-") as tmp:
-        task = Path(tmp) / "task"
-        with zipfile.ZipFile(args.package) as archive:
-            archive.extractall(task)
-        start = cold_start(task, args.runs)
+        task, opt = Path(tmp) / "task", Path(tmp) / "opt"
+        for file, into in (("deployment.zip", task), ("layer.zip", opt)):
+            with zipfile.ZipFile(args.package / file) as archive:
+                archive.extractall(into)
+        start = cold_start(task, opt / "python", args.runs)
     if args.json:
-        print(json.dumps({"package": size, "cold_start": start}, indent=2))
+        print(json.dumps({"package": sizes, "cold_start": start}, indent=2))
     else:
-        print(report(size, start))
+        print(report(sizes, start))
     return 0
 
 

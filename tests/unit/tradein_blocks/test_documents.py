@@ -115,3 +115,9 @@ def test_tracking_code_is_deterministic_per_claim_and_barcode_safe() -> None:
     assert len({tracking_code(f"CLAIM-{i}") for i in range(2000)}) == 2000
     with pytest.raises(ValueError):
         tracking_code("")
+
+
+@pytest.mark.rule("T6")
+def test_brackets_and_backslashes_in_a_name_are_printed_as_written() -> None:
+    page = _pages(shipping_label_pdf(_label(sender_name="Jan (de) Vries \\ B.V.")))[1]
+    assert "Jan (de) Vries \\ B.V." in page
