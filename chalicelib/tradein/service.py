@@ -459,13 +459,20 @@ def _fact(name: str, value: Any) -> Any:
 
 
 def _flush(claim: rules.Claim, now: datetime) -> rules.Claim:
+    """Send the e-mails a claim owes (see `_flush_counting`)."""
+    return _flush_counting(claim, now)[0]
+
+
+def _flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int]:
     """Send the e-mails a claim owes, each struck from its outbox with a timeline entry (T6-T13).
 
     Each e-mail is first claimed with a conditional write (`store.claim_email`), so that
     concurrent senders (a redelivered S3 event, overlapping nightly runs) send it once: the
     holder sends and marks it sent; the others leave it to the holder, or only strike it when it
     went out already. A send that fails releases its claim for the next run. The one window left:
-    a crash after SES accepted the e-mail and before it is marked sent (docs/tradein.md)."""
+    a crash after SES accepted the e-mail and before it is marked sent (docs/tradein.md).
+    Returns the claim and how many e-mails this call sent."""
+    sent = 0
     while claim.outbox:
         item = claim.outbox[0]
         key = f"email#{claim.claim_number}#{item.item_id}"
@@ -475,7 +482,7 @@ def _flush(claim: rules.Claim, now: datetime) -> rules.Claim:
         state, sent_on = store.claim_email(key, claim.claim_number, token, moment, lease_from)
         if state == "busy":
             logger.info("e-mail held by another sender", extra={"claim_number": claim.claim_number, "kind": item.kind})
-            return claim
+            return claim, sent
         facts = {name: _fact(name, value) for name, value in item.facts.items()}
         claim, facts = _deadline_from_sending(claim, item.kind, facts, sent_on or clock.local_date(now))
         if state == "claimed":
@@ -485,8 +492,9 @@ def _flush(claim: rules.Claim, now: datetime) -> rules.Claim:
                 store.release_email(key, token)
                 raise
             store.mark_email_sent(key, clock.now())
+            sent += 1
         claim = _strike(claim, item, now)
-    return claim
+    return claim, sent
 
 
 def _send(claim: rules.Claim, kind: str, facts: dict[str, Any], now: datetime) -> None:
@@ -1024,9 +1032,7 @@ def send_owed_emails(now: datetime, failures: ItemFailures) -> int:
             claim = store.get_claim(number)
             if claim is None or not claim.outbox:
                 continue
-            owed = len(claim.outbox)
-            after = _flush(claim, now)
-            sent += owed - len(after.outbox)
+            sent += _flush_counting(claim, now)[1]
     return sent
 
 
