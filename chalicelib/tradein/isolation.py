@@ -16,6 +16,7 @@ from aws_lambda_powertools.metrics import single_metric
 from botocore.exceptions import ClientError
 
 from chalicelib.errors import AppError
+from chalicelib.mail import MailNotSent
 from chalicelib.observability import MetricUnit, logger
 
 METRIC = "NightlyItemFailed"
@@ -26,7 +27,7 @@ def failure_reason(exc: BaseException) -> str:
     """A reason without personal data: the AWS error code, our error code, or the exception type."""
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code") or type(exc).__name__)
-    if isinstance(exc, AppError):
+    if isinstance(exc, AppError | MailNotSent):
         return exc.code
     return type(exc).__name__
 

@@ -5,10 +5,11 @@ a metric, logged without personal data, and retried by the next run."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from chalicelib import mail
 from chalicelib.config import settings
@@ -20,20 +21,21 @@ BAD = "kapot@example.nl"
 
 
 @pytest.fixture
-def ses_refuses_one_address(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """SES answers MessageRejected for one recipient (its message names the address, as SES does)."""
-    real_send = mail.send
-    refused: list[str] = []
+def ses_refuses_one_address() -> Iterator[None]:
+    """SES answers 400 MessageRejected for one recipient, its message naming the address as SES's
+    does. Injected as SES's answer on the real client (moto accepts any recipient), so the
+    application's own `mail.send` meets the refusal."""
+    ses = aws_client("ses")
 
-    def send(email: mail.Email, reference: str) -> str:
-        if email.to == BAD:
-            refused.append(reference)
+    def refuse(params: dict[str, Any], **kwargs: Any) -> Any:
+        if BAD in json.dumps(params.get("body"), default=str):
             error = {"Error": {"Code": "MessageRejected", "Message": f"Illegal address: {BAD}"}}
-            raise ClientError(error, "SendEmail")  # type: ignore[arg-type]
-        return real_send(email, reference)
+            return SimpleNamespace(status_code=400, headers={}), error
+        return None
 
-    monkeypatch.setattr(mail, "send", send)
-    return refused
+    ses.meta.events.register("before-call.ses.SendEmail", refuse, unique_id="refuse-one-address")
+    yield
+    ses.meta.events.unregister("before-call.ses.SendEmail", unique_id="refuse-one-address")
 
 
 def _two_claims(tradein: Any) -> tuple[str, str]:
@@ -67,7 +69,8 @@ def test_a_refused_e_mail_in_the_nightly_run_fails_only_its_claim_and_is_retried
     again = tradein.nightly("2017-10-09")  # SES still refuses: still failed, nothing else stops
     assert again["failures"] == [{"id": bad, "reason": "send_owed_emails: MessageRejected"}]
 
-    monkeypatch.undo()  # SES takes the address now
+    ses = aws_client("ses")
+    ses.meta.events.unregister("before-call.ses.SendEmail", unique_id="refuse-one-address")  # SES takes it now
     travel("2017-10-10T02:00")
     fixed = tradein.nightly("2017-10-10")
     assert (fixed["failures"], fixed["emails_sent"]) == ([], 1)
@@ -100,3 +103,11 @@ def test_one_refused_e_mail_does_not_fail_the_other_records_of_an_s3_event(trade
     assert claim(bad).status == "awaiting_device" and [o.kind for o in claim(bad).outbox] == ["confirmation"]
     assert BAD not in capsys.readouterr().out
     assert tradein.nightly("2017-09-12")["failures"] == [{"id": bad, "reason": "send_owed_emails: MessageRejected"}]
+
+
+@pytest.mark.rule("T15")
+def test_a_refusal_from_ses_is_raised_without_the_address(aws, ses_refuses_one_address):
+    with pytest.raises(mail.MailNotSent) as refused:
+        mail.send(mail.Email(to=BAD, subject="s", text="t"), reference="K1")
+    assert refused.value.code == "MessageRejected"
+    assert BAD not in str(refused.value) and refused.value.__cause__ is None and refused.value.__suppress_context__
