@@ -1207,6 +1207,8 @@ def batch_failed(batch_id: str, reason: str, now: datetime) -> dict[str, Any]:
     batch = store.get_batch(batch_id)
     if batch is None:
         raise NotFound("BATCH_NOT_FOUND", "No payout batch with this id")
+    if batch["status"] == "failed" and batch["reason"] == reason:
+        return batch_json(batch)  # a retry of the same call answers the same (API.md "Back office")
     if batch["status"] != "scheduled":
         raise Conflict("BATCH_NOT_SCHEDULED", f"A {batch['status']} batch cannot fail", {"status": batch["status"]})
     today = clock.local_date(now)

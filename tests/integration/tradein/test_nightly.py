@@ -196,6 +196,10 @@ def test_a_revised_reward_is_paid_and_a_failed_batch_goes_into_the_next_one(trad
     status, body = tradein.bo("POST", f"/backoffice/payouts/{first}/failed", {"reason": "Bestand geweigerd"})
     assert (status, body["status"]) == (200, "failed")
     assert claim(number).status == "revised"
+    # A retry with the same reason answers the same (the link is signed anew); another reason is 409.
+    status, again = tradein.bo("POST", f"/backoffice/payouts/{first}/failed", {"reason": "Bestand geweigerd"})
+    assert (status, {**again, "file_url": None}) == (200, {**body, "file_url": None})
+    assert claim(number).status == "revised"
     assert (
         tradein.bo("POST", f"/backoffice/payouts/{first}/failed", {"reason": "again"})[1]["code"]
         == "BATCH_NOT_SCHEDULED"
