@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     ses_sender: str = "noreply@example.com"
     proof_upload_queue: str = ""  # local event bridge only: SQS queue fed by the bucket
     cors_allow_origin: str = "*"
+    public_web_url: str = "http://127.0.0.1:8000/web"  # the web pages; e-mails link to its volg.html
 
     # loyalty (L1, L6, L7, L8, L9, L12)
     cents_per_point: int = 100
@@ -74,6 +75,8 @@ class Settings(BaseSettings):
     tradein_claim_number_length: int = 8
     tradein_label_link_seconds: int = 7 * 24 * 3600  # presigned GET of the label PDF (SigV4 maximum)
     tradein_file_link_seconds: int = 3600  # presigned GET of a payout file
+    # an e-mail claimed for sending and not marked sent after this long may be claimed again
+    tradein_email_lease_seconds: int = 600
     tradein_return_address: list[str] = ["Opia t.a.v. MediaMarkt laptop inruil", "Postbus 2011", "1000 CA Amsterdam"]
 
 

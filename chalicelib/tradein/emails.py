@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 from typing import Any, Literal
+from urllib.parse import quote
 
 from chalicelib.mail import Email
 
 EmailKind = Literal[
+    "proof_refused",
     "confirmation",
     "incomplete",
     "device_received",
@@ -129,6 +131,7 @@ def _masked_iban(name: str, value: Any) -> str:
 _Check = Callable[[str, Any], Any]
 
 FACTS: Mapping[str, Mapping[str, _Check]] = {
+    "proof_refused": {"reason": _text, "upload_by": _date},
     "confirmation": {"label_url": _url, "ship_by": _date},
     "incomplete": {"missing": _names, "complete_by": _date},
     "device_received": {},
@@ -169,7 +172,23 @@ class _Body:
     link: tuple[str, str] | None = None  # (text, url)
 
 
+# Why a proof was refused (rules.proof_refusal), as a participant reads it.
+_PROOF_REASONS = {
+    "EMPTY": "het bestand was leeg",
+    "TOO_LARGE": "het bestand was groter dan 10 MB",
+    "UNSUPPORTED_TYPE": "het bestand was geen PDF, JPEG of PNG",
+}
+
+
 def _render(kind: str, f: Mapping[str, Any]) -> _Body:
+    if kind == "proof_refused":
+        why = _PROOF_REASONS.get(f["reason"], "het bestand kon niet worden gecontroleerd")
+        return _Body(
+            "Uw aankoopbewijs kon niet worden gebruikt",
+            (f"We konden het aankoopbewijs dat u uploadde niet gebruiken: {why}.",),
+            "Upload uw aankoopbewijs opnieuw (een PDF, JPEG of PNG van maximaal 10 MB) via 'Volg uw "
+            f"claim' met uw claimnummer en postcode, uiterlijk {dutch_date(f['upload_by'])}.",
+        )
     if kind == "confirmation":
         return _Body(
             "Uw registratie is compleet: stuur uw oude laptop op",
@@ -275,12 +294,20 @@ def _render(kind: str, f: Mapping[str, Any]) -> _Body:
     )
 
 
-def compose(kind: EmailKind, to: str, claim_number: str, first_name: str, **facts: Any) -> Email:
-    """T6-T13: the Dutch e-mail of one claim event, with the claim number and the next step.
+def tracking_url(public_web_url: str, claim_number: str) -> str:
+    """The tracking page with the claim number filled in (API.md: every e-mail links to it)."""
+    return f"{public_web_url.rstrip('/')}/volg.html?claim={quote(claim_number, safe='')}"
+
+
+def compose(kind: EmailKind, to: str, claim_number: str, first_name: str, *, tracking_url: str, **facts: Any) -> Email:
+    """T6-T13: the Dutch e-mail of one claim event, with the claim number, the next step and a
+    link to the tracking page (`tracking_url`, see `tracking_url()`).
 
     Facts per kind (all required; a missing, unexpected or mistyped fact raises TypeError,
     an empty or impossible value ValueError; dates are `date`, amounts integer cents):
 
+    - `proof_refused` (T2, T13): `reason: str` (`rules.proof_refusal`), `upload_by: date` (the
+      last day of the registration window)
     - `confirmation` (T6): `label_url: str` (presigned GET of the return form + label PDF),
       `ship_by: date` (the last day the old laptop must have arrived, T8)
     - `incomplete` (T7): `missing: list[str]` (participant field names, e.g. `["iban",
@@ -302,13 +329,14 @@ def compose(kind: EmailKind, to: str, claim_number: str, first_name: str, **fact
     recipient = _text("to", to)
     number = _text("claim_number", claim_number)
     name = _text("first_name", first_name)
+    track = _url("tracking_url", tracking_url)
     body = _render(kind, checked)
 
     subject = f"{body.subject} (claim {number})"
     greeting = f"Beste {name},"
     reference = f"Claimnummer: {number}"
     next_step = f"Volgende stap: {body.next_step}"
-    tracking = f"Volg uw claim met claimnummer {number} en uw postcode."
+    tracking = f"Volg uw claim met claimnummer {number} en uw postcode: {track}"
 
     text_parts = [greeting, reference, *body.paragraphs]
     if body.link:
@@ -321,7 +349,8 @@ def compose(kind: EmailKind, to: str, claim_number: str, first_name: str, **fact
         html_parts.append(f'<p><a href="{escape(body.link[1])}">{escape(body.link[0])}</a></p>')
     html_parts += [
         f"<p><strong>Volgende stap:</strong> {escape(body.next_step)}</p>",
-        f"<p>{escape(tracking)}</p>",
+        f'<p>Volg uw claim met claimnummer {escape(number)} en uw postcode: <a href="{escape(track)}">'
+        f"{escape(track)}</a></p>",
         "<p>" + escape(_SIGNATURE).replace("\n", "<br>") + "</p>",
     ]
     html = '<!DOCTYPE html><html lang="nl"><body>' + "".join(html_parts) + "</body></html>"

@@ -1,4 +1,9 @@
-"""Nightly and S3-event work of the trade-in domain, called by the handlers that app.py declares."""
+"""Nightly and S3-event work of the trade-in domain, called by the handlers that app.py declares.
+
+Neither stops for one bad item (API.md "Jobs"): each claim, batch or S3 record runs on its own;
+a failure is logged with its id, counted (`NightlyItemFailed`) and listed in the answer's
+`failures` as `{"id", "reason"}`, and what it owed stays owed for the next run.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +15,48 @@ from urllib.parse import unquote_plus
 from chalicelib import clock
 from chalicelib.observability import logger
 from chalicelib.tradein import service
+from chalicelib.tradein.isolation import ItemFailures
 
 
 def run_nightly(today: date) -> dict[str, Any]:
     """Everything due on or before `today`: unfinished reviews and owed e-mails (T6), returned
     laptops (T12), deadlines (T7, T8, T10), payments and payout batches (T11). Safe to rerun."""
     now = clock.now()
+    failures = ItemFailures("nightly_tradein")
     summary: dict[str, Any] = {
-        "reviews_finished": service.finish_reviews(today, now),
-        "emails_sent": service.send_owed_emails(now),
-        "voided": service.void_returned(now),
-        "lapsed": service.lapse_overdue(today, now),
-        "paid": service.mark_paid(today, now),
-        "batches_settled": service.settle_batches(today),
+        "reviews_finished": service.finish_reviews(today, now, failures),
+        "emails_sent": service.send_owed_emails(now, failures),
     }
-    summary["payout_batches"] = service.schedule_payouts(today, now)
-    logger.info("nightly trade-in done", extra={"as_of": today.isoformat(), "lapsed": summary["lapsed"]})
+    summary["voided"] = 0
+    with failures.item("void_returned", "void_returned"):
+        summary["voided"] = service.void_returned(now)
+    summary["lapsed"] = service.lapse_overdue(today, now, failures)
+    summary["paid"] = service.mark_paid(today, now, failures)
+    summary["batches_settled"] = service.settle_batches(today, failures)
+    summary["payout_batches"] = service.schedule_payouts(today, now, failures)
+    summary["failures"] = failures.items
+    logger.info(
+        "nightly trade-in done",
+        extra={"as_of": today.isoformat(), "lapsed": summary["lapsed"], "failed": len(failures.items)},
+    )
     return summary
 
 
 def on_proof_uploaded(event: dict[str, Any]) -> dict[str, Any]:
-    """Check and attach uploaded proofs (T2, T13) for every record of an S3 notification."""
+    """Check and attach uploaded proofs (T2, T13) for every record of an S3 notification, each on
+    its own: a record that fails is listed in `failures`; the claim's owed work (review, e-mail)
+    is left for the nightly run, which finishes reviews and sends owed e-mails."""
     outcomes: Counter[str] = Counter()
+    failures = ItemFailures("on_proof_uploaded")
     for record in event.get("Records") or []:
         s3 = record.get("s3") or {}
         bucket = (s3.get("bucket") or {}).get("name", "")
         key = unquote_plus((s3.get("object") or {}).get("key", ""))
-        outcomes[service.proof_uploaded(bucket, key, clock.now())] += 1
-    return {"processed": sum(outcomes.values()), **outcomes}
+        outcome = "failed"
+        with failures.item("proof_uploaded", key):
+            outcome = service.proof_uploaded(bucket, key, clock.now())
+        outcomes[outcome] += 1
+    answer: dict[str, Any] = {"processed": sum(outcomes.values()), **outcomes}
+    if failures.items:
+        answer["failures"] = failures.items
+    return answer

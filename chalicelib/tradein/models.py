@@ -7,8 +7,9 @@
   (e-mails owed). The last three are sparse: only claims that need them carry the keys.
   `receipt_index` and `email_index` (lower-cased lookup attributes) serve the back-office search.
 - `ClaimKeyModel`: uniqueness items written in the claim's own transaction (one per address
-  and per laptop, T3), the first claim of each proof file (T13), per-IP day counters (T13) and
-  the claim counters per campaign and status (`counts.py`).
+  and per laptop, T3), the first claim of each proof file (T13), per-IP day counters (T13), the
+  participant's look-up key (claim number + postcode, T14), the sending claim of each outbox
+  e-mail (sent once) and the claim counters per campaign and status (`counts.py`).
 - `PayoutBatchModel`: one SEPA payout file and its claims (T11).
 """
 
@@ -142,7 +143,9 @@ class ClaimModel(Model):
     client_ip = UnicodeAttribute()
     flags = ListAttribute(of=UnicodeAttribute, default=list)
     timeline = ListAttribute(of=TimelineAttribute, default=list)
-    proof_key = UnicodeAttribute(null=True)
+    proof_key = UnicodeAttribute(null=True)  # the checked copy (`proofs/{claim}/checked/{upload}`)
+    proof_upload_key = UnicodeAttribute(null=True)  # the upload it was copied from
+    proof_etag = UnicodeAttribute(null=True)  # the upload's ETag when it was checked
     proof_sha256 = UnicodeAttribute(null=True)
     proof_content_type = UnicodeAttribute(null=True)
     complete_by = UnicodeAttribute(null=True)
@@ -155,6 +158,7 @@ class ClaimModel(Model):
     payout_attempt = NumberAttribute(default=0)
     execution_date = UnicodeAttribute(null=True)
     lapse_reason = UnicodeAttribute(null=True)
+    received_on = UnicodeAttribute(null=True)
     void_return_id = UnicodeAttribute(null=True)
     outbox = JSONAttribute(null=True)
     due_status = UnicodeAttribute(null=True)
@@ -180,6 +184,10 @@ class ClaimKeyModel(Model):
     key = UnicodeAttribute(hash_key=True)
     claim_number = UnicodeAttribute(null=True)
     count = NumberAttribute(null=True)
+    # `email#{claim}#{item}`: an outbox item claimed for sending (lease) and, once SES took it, sent.
+    token = UnicodeAttribute(null=True)
+    claimed_at = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
 
 
 class PayoutBatchModel(Model):

@@ -6,6 +6,7 @@ The claim's state machine is declared here, once: `TRANSITIONS`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -196,6 +197,8 @@ class Claim:
     timeline: tuple[TimelineEntry, ...] = ()
     flags: tuple[str, ...] = ()
     proof_key: str | None = None
+    proof_upload_key: str | None = None
+    proof_etag: str | None = None
     proof_sha256: str | None = None
     proof_content_type: str | None = None
     complete_by: date | None = None
@@ -208,6 +211,7 @@ class Claim:
     payout_attempt: int = 0
     execution_date: date | None = None
     lapse_reason: str | None = None
+    received_on: date | None = None
     void_return_id: str | None = None
     outbox: tuple[OutboxItem, ...] = ()
 
@@ -464,6 +468,57 @@ def campaign_listed(campaign: Campaign, today: date, has_open_claims: bool) -> b
 def postcode_matches(claim: Claim, postcode: str) -> bool:
     """T14: the tracking look-up also needs the claim's postcode."""
     return normalise_postcode(postcode) == normalise_postcode(claim.participant.address.postcode)
+
+
+def tracking_key(claim_number: str, postcode: str) -> str:
+    """T14: the participant's look-up key, from the claim number and the normalised postcode.
+
+    A claim is found by this key alone, so a wrong postcode is the same miss as an unknown
+    number: equal in answer, requests and time. The key holds a hash, not the postcode (T15)."""
+    material = f"{claim_number.strip().upper()}|{normalise_postcode(postcode)}"
+    return "track#" + hashlib.sha256(material.encode()).hexdigest()
+
+
+NextStep = Literal["upload_proof", "complete_details", "send_device", "wait", "request_return", "none"]
+
+
+def next_step(claim: Claim, today: date) -> NextStep:
+    """What the participant should do now (API.md tracking): upload the proof while the window
+    is open (T2), complete the bank details within 7 working days (T7), send the old laptop by
+    day 60 (T8), ask it back within 14 working days of a rejection (T10); otherwise wait while
+    the organiser acts, or nothing once the claim is settled. A deadline that has passed leaves
+    nothing to do (the nightly run lapses the claim).
+    (decision) `return_requested` is settled: the organiser sends the laptop back, the
+    participant has nothing left to do (`none`)."""
+    match claim.status:
+        case "awaiting_proof":
+            return "none" if is_past(claim.registration_by, today) else "upload_proof"
+        case "incomplete":
+            return "none" if is_past(claim.complete_by, today) else "complete_details"
+        case "awaiting_device":
+            return "none" if is_past(claim.device_by, today) else "send_device"
+        case "rejected":
+            return "none" if is_past(claim.return_request_by, today) else "request_return"
+        case "under_review" | "device_received" | "approved" | "revised" | "payout_scheduled":
+            return "wait"
+    return "none"
+
+
+# Why a proof file is refused (API.md "Trade-in"): empty, over the size limit, not a PDF or image.
+PROOF_EMPTY = "EMPTY"
+PROOF_TOO_LARGE = "TOO_LARGE"
+PROOF_UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
+
+
+def proof_refusal(size: int, sniffed_type: str | None, max_bytes: int) -> str | None:
+    """T13: the reason a proof file does not check out, or None when it does."""
+    if size <= 0:
+        return PROOF_EMPTY
+    if size > max_bytes:
+        return PROOF_TOO_LARGE
+    if sniffed_type not in PROOF_CONTENT_TYPES:
+        return PROOF_UNSUPPORTED_TYPE
+    return None
 
 
 def due_on(claim: Claim, today: date) -> date | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,11 +28,14 @@ from chalicelib.events import ReceiptReturned
 from chalicelib.ids import random_code
 from chalicelib.observability import logger
 from chalicelib.tradein import documents, emails, rules, sepa, store
+from chalicelib.tradein.isolation import ItemFailures
 from chalicelib.tradein.masking import mask_iban, mask_participant
 from chalicelib.tradein.store import StaleClaim
 
 PROOF_PREFIX = "proofs/"
-DATE_FACTS = frozenset({"ship_by", "complete_by", "return_request_by", "received_on", "deadline", "execution_date"})
+DATE_FACTS = frozenset(
+    {"upload_by", "ship_by", "complete_by", "return_request_by", "received_on", "deadline", "execution_date"}
+)
 FLAG_DUPLICATE_PROOF = "DUPLICATE_PROOF"
 FLAG_IP_VELOCITY = "IP_VELOCITY"
 
@@ -97,8 +101,11 @@ def register_claim(registration: Registration, client_ip: str, now: datetime) ->
         rules.purchase_key(receipt.receipt_id, registration.laptop_line_id),
     ]
     for _ in range(5):
+        number = random_code(settings().tradein_claim_number_length)
+        # T14: the participant's look-up key, written with the claim (see `_claim_or_404`).
+        lookup = rules.tracking_key(number, participant.address.postcode)
         claim = rules.Claim(
-            claim_number=random_code(settings().tradein_claim_number_length),
+            claim_number=number,
             campaign_id=campaign.campaign_id,
             receipt_id=receipt.receipt_id,
             laptop_line_id=registration.laptop_line_id,
@@ -114,7 +121,7 @@ def register_claim(registration: Registration, client_ip: str, now: datetime) ->
             timeline=(rules.TimelineEntry(now, "awaiting_proof", "status"),),
         )
         try:
-            store.create_claim(claim, keys)
+            store.create_claim(claim, [*keys, lookup])
             break
         except store.ClaimNumberTaken:
             continue
@@ -176,18 +183,28 @@ def _flag(claim: rules.Claim, flag: str, now: datetime) -> rules.Claim:
     return claim
 
 
+def upload_key(claim_number: str, upload_id: str) -> str:
+    """The one key an upload may write: `proofs/{claim}/{upload_id}`."""
+    return f"{PROOF_PREFIX}{claim_number}/{upload_id}"
+
+
+def checked_key(claim_number: str, upload_id: str) -> str:
+    """Where a proof lives once checked: a key no upload policy names, so it cannot be overwritten."""
+    return f"{PROOF_PREFIX}{claim_number}/checked/{upload_id}"
+
+
 def presigned_upload(claim_number: str, content_type: str, now: datetime) -> dict[str, Any]:
-    """A presigned S3 POST for the proof: only under the claim's key prefix, the declared type
-    (PDF, JPEG or PNG), at most the configured size, valid 15 minutes. S3 enforces the policy;
-    `on_proof_uploaded` checks size and real type again."""
+    """A presigned S3 POST for the proof: exactly one new key per upload (`eq $key`, a fresh
+    random upload id), the declared type (PDF, JPEG or PNG), at most the configured size, valid
+    15 minutes. S3 enforces the policy; `on_proof_uploaded` checks size and real type again."""
     cfg = settings()
-    prefix = f"{PROOF_PREFIX}{claim_number}/"
+    key = upload_key(claim_number, secrets.token_hex(12))
     post = client("s3").generate_presigned_post(
         Bucket=cfg.proofs_bucket,
-        Key=prefix + "${filename}",
+        Key=key,
         Fields={"Content-Type": content_type},
+        # boto3 adds `{"key": key}` (an exact match, `eq $key`) for a key without `${filename}`.
         Conditions=[
-            ["starts-with", "$key", prefix],
             {"Content-Type": content_type},
             ["content-length-range", 1, cfg.proof_max_bytes],
         ],
@@ -206,10 +223,15 @@ def presigned_upload(claim_number: str, content_type: str, now: datetime) -> dic
 
 
 def _claim_or_404(claim_number: str, postcode: str | None = None) -> rules.Claim:
-    """T14: a participant (who gives a postcode) finds a claim only with its number and its
-    postcode; either wrong is the same 404."""
-    claim = store.get_claim(claim_number.strip().upper())
-    if claim is None or (postcode is not None and not rules.postcode_matches(claim, postcode)):
+    """T14: a participant (who gives a postcode) finds a claim only by the key derived from its
+    number and postcode, so a wrong postcode is the same miss as an unknown number: the same
+    404, the same single read, the same time. The back office (no postcode) reads by number."""
+    number = claim_number.strip().upper()
+    if postcode is None:
+        claim = store.get_claim(number)
+    else:
+        claim = store.claim_for_participant(number, rules.tracking_key(number, postcode))
+    if claim is None:
         raise NotFound("CLAIM_NOT_FOUND", "No claim with this number and postcode")
     return claim
 
@@ -220,10 +242,22 @@ def tracking_json(claim: rules.Claim) -> dict[str, Any]:
         "claim_number": claim.claim_number,
         "campaign_id": claim.campaign_id,
         "status": claim.status,
-        "timeline": [{"at": clock.iso(e.at), "status": e.status} for e in claim.timeline if e.event == "status"],
+        "timeline": _public_timeline(claim),
         "reward_cents": claim.reward_cents,
         "deadlines": rules.deadlines(claim),
+        "next_step": rules.next_step(claim, clock.today()),
     }
+
+
+def _public_timeline(claim: rules.Claim) -> list[dict[str, Any]]:
+    """Status changes and refused proofs with their reason (API.md): what the participant may see."""
+    shown: list[dict[str, Any]] = []
+    for entry in claim.timeline:
+        if entry.event == "status":
+            shown.append({"at": clock.iso(entry.at), "status": entry.status})
+        elif entry.event == "proof_refused":
+            shown.append({"at": clock.iso(entry.at), "event": "proof_refused", "reason": entry.detail})
+    return shown
 
 
 def track_claim(claim_number: str, postcode: str) -> dict[str, Any]:
@@ -364,23 +398,56 @@ def _fact(name: str, value: Any) -> Any:
 
 
 def _flush(claim: rules.Claim, now: datetime) -> rules.Claim:
-    """Send the e-mails a claim owes, each struck from its outbox with a timeline entry (T6-T13)."""
+    """Send the e-mails a claim owes (see `_flush_counting`)."""
+    return _flush_counting(claim, now)[0]
+
+
+def _flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int]:
+    """Send the e-mails a claim owes, each struck from its outbox with a timeline entry (T6-T13).
+
+    Each e-mail is first claimed with a conditional write (`store.claim_email`), so that
+    concurrent senders (a redelivered S3 event, overlapping nightly runs) send it once: the
+    holder sends and marks it sent; the others leave it to the holder, or only strike it when it
+    went out already. A send that fails releases its claim for the next run. The one window left:
+    a crash after SES accepted the e-mail and before it is marked sent (docs/tradein.md).
+    Returns the claim and how many e-mails this call sent."""
+    sent = 0
     while claim.outbox:
         item = claim.outbox[0]
+        key = f"email#{claim.claim_number}#{item.item_id}"
+        token = secrets.token_hex(16)
+        moment = clock.now()
+        lease_from = moment - timedelta(seconds=settings().tradein_email_lease_seconds)
+        state, sent_on = store.claim_email(key, claim.claim_number, token, moment, lease_from)
+        if state == "busy":
+            logger.info("e-mail held by another sender", extra={"claim_number": claim.claim_number, "kind": item.kind})
+            return claim, sent
         facts = {name: _fact(name, value) for name, value in item.facts.items()}
-        claim, facts = _deadline_from_sending(claim, item.kind, facts, clock.local_date(now))
-        if item.kind == "confirmation":
-            facts["label_url"] = _label_url(claim, now)
-        email = emails.compose(
-            item.kind,  # type: ignore[arg-type]
-            to=claim.participant.email,
-            claim_number=claim.claim_number,
-            first_name=claim.participant.first_name,
-            **facts,
-        )
-        mail.send(email, reference=claim.claim_number)
+        claim, facts = _deadline_from_sending(claim, item.kind, facts, sent_on or clock.local_date(now))
+        if state == "claimed":
+            try:
+                _send(claim, item.kind, facts, now)
+            except Exception:
+                store.release_email(key, token)
+                raise
+            store.mark_email_sent(key, clock.now())
+            sent += 1
         claim = _strike(claim, item, now)
-    return claim
+    return claim, sent
+
+
+def _send(claim: rules.Claim, kind: str, facts: dict[str, Any], now: datetime) -> None:
+    if kind == "confirmation":
+        facts = {**facts, "label_url": _label_url(claim, now)}
+    email = emails.compose(
+        kind,  # type: ignore[arg-type]
+        to=claim.participant.email,
+        claim_number=claim.claim_number,
+        first_name=claim.participant.first_name,
+        tracking_url=emails.tracking_url(settings().public_web_url, claim.claim_number),
+        **facts,
+    )
+    mail.send(email, reference=claim.claim_number)
 
 
 def _deadline_from_sending(
@@ -483,38 +550,46 @@ def _review(claim: rules.Claim, now: datetime) -> rules.Claim:
 def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
     """Check and attach an uploaded proof, then move the claim on. Returns what happened.
 
-    Safe to run twice: a proof already attached only resumes the claim where it stopped.
+    Every upload is its own object at its own key (`presigned_upload`), checked on its own:
+    sniffed, sized, hashed and duplicate-checked (T13). A proof that checks out is copied to its
+    checked key, which no upload can overwrite, and the upload is removed. Safe to run twice: the
+    event of an upload already handled only resumes the claim where it stopped; another object
+    put at a key already handled (a reused upload form) is removed and changes nothing.
     """
     parts = key.split("/")
-    if len(parts) < 3 or parts[0] + "/" != PROOF_PREFIX or bucket != settings().proofs_bucket:
-        return "ignored"
+    if len(parts) != 3 or parts[0] + "/" != PROOF_PREFIX or not parts[2] or bucket != settings().proofs_bucket:
+        return "ignored"  # includes the checked copies, `proofs/{claim}/checked/{upload}`
     claim = store.get_claim(parts[1])
     if claim is None:
         logger.warning("proof for unknown claim", extra={"key_prefix": parts[1]})
         return "ignored"
-    if claim.proof_key == key:
-        _resume(claim, now)
-        return "replayed"
+    s3 = client("s3")
+    head = _head(bucket, key)
+    if claim.proof_upload_key == key:
+        if head is None or head["ETag"] == claim.proof_etag:
+            _resume(claim, now)
+            return "replayed"
+        logger.warning("upload key reused after its proof was checked", extra={"claim_number": claim.claim_number})
+        s3.delete_object(Bucket=bucket, Key=key)
+        return "ignored"
+    if head is None:
+        # A redelivered event for a proof already refused (and deleted), or attached by a run racing this one.
+        logger.info("proof gone before it was checked", extra={"claim_number": claim.claim_number})
+        return "ignored"
     if claim.status != "awaiting_proof":
         logger.info("proof ignored: claim not waiting", extra={"claim_number": claim.claim_number})
         return "ignored"
-    s3 = client("s3")
-    try:
-        head = s3.head_object(Bucket=bucket, Key=key)
-        if int(head["ContentLength"]) > settings().proof_max_bytes:
-            return _refuse_proof(claim, bucket, key, "TOO_LARGE", now)
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as exc:
-        # A redelivered event for a proof already refused (and deleted), or overwritten meanwhile.
-        if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
-            raise
-        logger.info("proof gone before it was checked", extra={"claim_number": claim.claim_number})
-        return "ignored"
-    if len(body) > settings().proof_max_bytes:
-        return _refuse_proof(claim, bucket, key, "TOO_LARGE", now)
-    kind = filetype.guess(body)
-    if kind is None or kind.mime not in rules.PROOF_CONTENT_TYPES:
-        return _refuse_proof(claim, bucket, key, "UNSUPPORTED_TYPE", now)
+    max_bytes = settings().proof_max_bytes
+    etag = str(head["ETag"])
+    if int(head["ContentLength"]) > max_bytes:
+        return _refuse_proof(claim, bucket, key, etag, rules.PROOF_TOO_LARGE, now)
+    body = _read(bucket, key, etag)
+    if body is None:
+        return "ignored"  # replaced meanwhile: the new object's own event checks it
+    kind = filetype.guess(body) if body else None
+    refusal = rules.proof_refusal(len(body), kind.mime if kind else None, max_bytes)
+    if refusal is not None or kind is None:
+        return _refuse_proof(claim, bucket, key, etag, refusal or rules.PROOF_UNSUPPORTED_TYPE, now)
     today = clock.local_date(now)
     if rules.is_past(claim.registration_by, today):
         _flush(
@@ -530,6 +605,8 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
         )
         return "lapsed"
     digest = hashlib.sha256(body).hexdigest()
+    stored = checked_key(claim.claim_number, parts[2])
+    s3.put_object(Bucket=bucket, Key=stored, Body=body, ContentType=kind.mime)
     for _ in range(3):
         first = store.claim_number_for(f"proof#{digest}")
         duplicate = first is not None and first != claim.claim_number
@@ -545,7 +622,9 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
                 now,
                 detail=FLAG_DUPLICATE_PROOF if duplicate else None,
                 claim_key=None if first else f"proof#{digest}",
-                proof_key=key,
+                proof_key=stored,
+                proof_upload_key=key,
+                proof_etag=etag,
                 proof_sha256=digest,
                 proof_content_type=kind.mime,
                 flags=flags,
@@ -553,7 +632,7 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
             break
         except StaleClaim:
             claim = _claim_or_404(claim.claim_number)
-            if claim.proof_key == key:
+            if claim.proof_upload_key == key:
                 _resume(claim, now)
                 return "replayed"
             if claim.status != "awaiting_proof":
@@ -562,29 +641,73 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
         raise Conflict("CLAIM_CHANGED", "The claim kept changing while its proof was attached")
     if duplicate:
         logger.warning("duplicate proof", extra={"claim_number": claim.claim_number, "first_claim": first})
-    _review(attached, now)
+    s3.delete_object(Bucket=bucket, Key=key)  # the checked copy is the proof now
+    _resume(attached, now)
     return "attached"
 
 
-def _refuse_proof(claim: rules.Claim, bucket: str, key: str, reason: str, now: datetime) -> str:
-    """A proof too large or of the wrong type is deleted; the claim keeps waiting for a good one."""
-    client("s3").delete_object(Bucket=bucket, Key=key)
-    after = replace(claim, version=claim.version + 1)
+def _missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+
+
+def _head(bucket: str, key: str) -> dict[str, Any] | None:
     try:
-        store.save_change(
-            claim, after, [rules.TimelineEntry(now, claim.status, "proof_refused", reason)], clock.local_date(now)
-        )
-    except StaleClaim:
-        logger.info("proof refusal not recorded: claim changed", extra={"claim_number": claim.claim_number})
-    logger.info("proof refused", extra={"claim_number": claim.claim_number, "reason": reason})
+        return dict(client("s3").head_object(Bucket=bucket, Key=key))
+    except ClientError as exc:
+        if not _missing(exc):
+            raise
+        return None
+
+
+def _read(bucket: str, key: str, etag: str) -> bytes | None:
+    """The object's bytes if it is still the one that was looked at (`IfMatch`), else None."""
+    try:
+        return bytes(client("s3").get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read())
+    except ClientError as exc:
+        if not _missing(exc) and exc.response.get("Error", {}).get("Code") not in {"412", "PreconditionFailed"}:
+            raise
+        return None
+
+
+def _refuse_proof(claim: rules.Claim, bucket: str, key: str, etag: str, reason: str, now: datetime) -> str:
+    """A proof that does not check out is deleted; the claim keeps waiting for a good one, with a
+    timeline entry the participant sees and, while the registration window is open, an e-mail to
+    upload again (API.md "Trade-in"). Recorded once per uploaded object (key and ETag)."""
+    client("s3").delete_object(Bucket=bucket, Key=key)
+    marker = "refused#" + hashlib.sha256(f"{key}|{etag}".encode()).hexdigest()
+    today = clock.local_date(now)
+    for _ in range(3):
+        if claim.status != "awaiting_proof" or store.claim_number_for(marker):
+            return "refused"
+        outbox = claim.outbox
+        if not rules.is_past(claim.registration_by, today):
+            facts = {"reason": reason, "upload_by": claim.registration_by.isoformat()}
+            outbox = (*outbox, rules.OutboxItem(f"proof_refused-{claim.version + 1}", "proof_refused", facts))
+        after = replace(claim, version=claim.version + 1, outbox=outbox)
+        entry = rules.TimelineEntry(now, claim.status, "proof_refused", reason)
+        try:
+            saved = store.save_change(claim, after, [entry], today, claim_key=marker)
+        except StaleClaim:
+            claim = _claim_or_404(claim.claim_number)
+            continue
+        logger.info("proof refused", extra={"claim_number": claim.claim_number, "reason": reason})
+        _flush(saved, now)
+        return "refused"
+    logger.info("proof refusal not recorded: claim kept changing", extra={"claim_number": claim.claim_number})
     return "refused"
 
 
 def _resume(claim: rules.Claim, now: datetime) -> rules.Claim:
-    """Finish what an interrupted run left: a review not decided, e-mails not sent (T6)."""
-    if claim.status == "under_review":
-        return _review(claim, now)
-    return _flush(claim, now)
+    """Finish what an interrupted or concurrent run left: a review not decided, e-mails not sent
+    (T6). A run that loses a race to another one re-reads the claim and carries on from there."""
+    for _ in range(5):
+        try:
+            if claim.status == "under_review":
+                return _review(claim, now)
+            return _flush(claim, now)
+        except StaleClaim:
+            claim = _claim_or_404(claim.claim_number)
+    raise StaleClaim(claim.claim_number)
 
 
 # --- back office (T8, T9, T13, T15) --------------------------------------------------------------
@@ -639,6 +762,10 @@ def device_received(claim_number: str, received_on: date, now: datetime) -> dict
     today = clock.local_date(now)
     if received_on > today:
         raise Unprocessable("RECEIVED_ON_IN_FUTURE", "received_on may not be after today")
+    if claim.received_on == received_on and (
+        claim.status == "device_received" or (claim.status == "rejected" and claim.reason == "LAPTOP_RECEIVED_LATE")
+    ):
+        return backoffice_json(claim)  # a retry of the same call answers the same (API.md "Back office")
     if claim.status == "lapsed" and claim.lapse_reason != "DEVICE_NOT_RECEIVED":
         raise Conflict("ILLEGAL_TRANSITION", "This claim has lapsed", {"from": claim.status, "to": "rejected"})
     # A claim lapsed for a missing laptop is judged by the day the laptop arrived, not by the day
@@ -651,11 +778,12 @@ def device_received(claim_number: str, received_on: date, now: datetime) -> dict
             now,
             detail=reason,
             reason=reason,
+            received_on=received_on,
             return_request_by=rules.return_request_by(today, policy()),
             email=("rejected_late", {"received_on": received_on, "deadline": claim.device_by}),
         )
     else:
-        claim = _move(claim, "device_received", now, email=("device_received", {}))
+        claim = _move(claim, "device_received", now, received_on=received_on, email=("device_received", {}))
     return backoffice_json(_flush(claim, now))
 
 
@@ -664,20 +792,23 @@ def inspect(
 ) -> dict[str, Any]:
     """T9: approved (full reward), revised (a lower reward), or rejected with a reason; e-mailed."""
     claim = _claim_or_404(claim_number)
+    text = (reason or "").strip() or None
+    campaign = store.get_campaign(claim.campaign_id)
+    same = campaign is not None and claim.status == outcome and claim.reason == text
+    if same and campaign and rules.inspection_reward(outcome, reward_cents, campaign) == claim.reward_cents:
+        return backoffice_json(claim)  # a retry of the same inspection answers the same (API.md "Back office")
     if not rules.can_transition(claim.status, outcome):
         raise Conflict(
             "ILLEGAL_TRANSITION",
             f"A claim in status {claim.status} cannot become {outcome}",
             {"from": claim.status, "to": outcome},
         )
-    campaign = store.get_campaign(claim.campaign_id)
     if campaign is None:
         raise NotFound("CAMPAIGN_NOT_FOUND", "The claim's campaign is gone")
     reward = rules.inspection_reward(outcome, reward_cents, campaign)
     if isinstance(reward, rules.Refusal):
         raise Unprocessable(reward.code, reward.message, reward.details)
     today = clock.local_date(now)
-    text = (reason or "").strip() or None
     if outcome == "rejected":
         deadline = rules.return_request_by(today, policy())
         claim = _move(
@@ -711,6 +842,8 @@ def inspect(
 def disqualify(claim_number: str, reason: str, now: datetime) -> dict[str, Any]:
     """T13: the organiser disqualifies a claim; the decision is final."""
     claim = _claim_or_404(claim_number)
+    if claim.status == "disqualified" and claim.reason == reason:
+        return backoffice_json(claim)  # a retry of the same call answers the same (API.md "Back office")
     claim = _move(claim, "disqualified", now, detail=reason, reason=reason, email=("disqualified", {"reason": reason}))
     return backoffice_json(_flush(claim, now))
 
@@ -762,59 +895,61 @@ LAPSE_REASONS = {
 }
 
 
-def _due_claims(status: str, on_or_before: date) -> Iterator[rules.Claim]:
-    """Claims the due index lists for `status` up to a day, each read again from its base item:
-    the index is eventually consistent, so a claim that has moved on meanwhile is skipped."""
-    for number in list(store.due_claim_numbers(status, on_or_before)):
-        claim = store.get_claim(number)
-        if claim is not None and claim.status == status:
-            yield claim
+def _due_numbers(status: str, on_or_before: date) -> list[str]:
+    return list(store.due_claim_numbers(status, on_or_before))
 
 
-def lapse_overdue(today: date, now: datetime) -> int:
-    """T2/T7/T8/T10: lapse claims whose deadline (the last allowed day) is before `today`."""
+def _current(number: str, status: str) -> rules.Claim | None:
+    """The claim as it is now, if still in `status` (the due index is eventually consistent)."""
+    claim = store.get_claim(number)
+    return claim if claim is not None and claim.status == status else None
+
+
+def lapse_overdue(today: date, now: datetime, failures: ItemFailures) -> int:
+    """T2/T7/T8/T10: lapse claims whose deadline (the last allowed day) is before `today`.
+    Each claim on its own: one that fails is recorded in `failures` and retried next run."""
     lapsed = 0
     for status, (code, text) in LAPSE_REASONS.items():
-        for claim in _due_claims(status, today - timedelta(days=1)):
-            if not rules.is_past(rules.due_on(claim, today), today):
-                continue
-            try:
-                moved = _move(
-                    claim,
-                    "lapsed",
-                    now,
-                    detail=code,
-                    lapse_reason=code,
-                    email=("lapsed", {"reason": text.format(device_by=emails.dutch_date(claim.device_by))}),
-                )
-            except StaleClaim:
-                continue
-            _flush(moved, now)
-            lapsed += 1
+        for number in _due_numbers(status, today - timedelta(days=1)):
+            with failures.item("lapse_overdue", number):
+                claim = _current(number, status)
+                if claim is None or not rules.is_past(rules.due_on(claim, today), today):
+                    continue
+                reason = text.format(device_by=emails.dutch_date(claim.device_by))
+                try:
+                    moved = _move(
+                        claim, "lapsed", now, detail=code, lapse_reason=code, email=("lapsed", {"reason": reason})
+                    )
+                except StaleClaim:
+                    continue
+                lapsed += 1
+                _flush(moved, now)
     return lapsed
 
 
-def finish_reviews(today: date, now: datetime) -> int:
+def finish_reviews(today: date, now: datetime, failures: ItemFailures) -> int:
     """T6: decide claims an interrupted upload left `under_review`, so the e-mail is not late."""
     done = 0
-    for claim in _due_claims("under_review", today):
-        try:
-            _review(claim, now)
+    for number in _due_numbers("under_review", today):
+        with failures.item("finish_reviews", number):
+            claim = _current(number, "under_review")
+            if claim is None:
+                continue
+            _resume(claim, now)
             done += 1
-        except StaleClaim:
-            continue
     return done
 
 
-def send_owed_emails(now: datetime) -> int:
-    """T6-T13: send e-mails that an interrupted run owed."""
+def send_owed_emails(now: datetime, failures: ItemFailures) -> int:
+    """T6-T13: send e-mails that an interrupted run owed; a claim whose e-mail fails (SES refuses
+    it) keeps it owed for the next run and does not hold up the others."""
     sent = 0
     for number in list(store.outbox_claim_numbers()):
-        claim = store.get_claim(number)
-        if claim is None or not claim.outbox:
-            continue
-        sent += len(claim.outbox)
-        _flush(claim, now)
+        with failures.item("send_owed_emails", number):
+            claim = store.get_claim(number)
+            if claim is None or not claim.outbox:
+                continue
+            sent += _flush_counting(claim, now)[1]
     return sent
 
 
@@ -840,67 +975,83 @@ def _debtor() -> sepa.Debtor:
     return sepa.Debtor(name=cfg.organiser_name, iban=cfg.organiser_iban, bic=cfg.organiser_bic)
 
 
-def schedule_payouts(today: date, now: datetime) -> list[str]:
+def schedule_payouts(today: date, now: datetime, failures: ItemFailures) -> list[str]:
     """T11: put approved and revised claims into a SEPA batch paid on the next working day, within
-    30 days of the success e-mail; the claims move to `payout_scheduled` with an e-mail."""
-    due = [claim for status in ("approved", "revised") for claim in _due_claims(status, today)]
+    30 days of the success e-mail; the claims move to `payout_scheduled` with an e-mail.
+    A batch that fails is recorded in `failures`; its claims stay due for the next run."""
+    due: list[rules.Claim] = []
+    for status in ("approved", "revised"):
+        for number in _due_numbers(status, today):
+            with failures.item("schedule_payouts", number):
+                claim = _current(number, status)
+                if claim is not None:
+                    due.append(claim)
     batches: list[str] = []
     for chunk in _chunks(sorted(due, key=lambda c: c.claim_number), 90):
-        latest = min(rules.payout_latest_date(c.success_notified_on or today, policy()) for c in chunk)
-        execution = rules.payout_execution_date(today, latest)
-        batch_id = _batch_id(today, chunk)
-        payments = [
-            sepa.Payment(
-                end_to_end_id=c.claim_number,
-                name=c.participant.account_holder or f"{c.participant.first_name} {c.participant.last_name}",
-                iban=c.participant.iban or "",
-                amount_cents=int(c.reward_cents or 0),
-                description=f"Inruilactie claim {c.claim_number}",
-            )
-            for c in chunk
-        ]
-        xml = sepa.pain001(batch_id, execution, _debtor(), payments, created_at=now.replace(tzinfo=None, microsecond=0))
-        file_key = f"payouts/{batch_id}.xml"
-        client("s3").put_object(Bucket=settings().proofs_bucket, Key=file_key, Body=xml, ContentType="application/xml")
-        changes = []
-        for c in chunk:
-            item = rules.OutboxItem(
-                f"payout_scheduled-{c.version + 1}",
-                "payout_scheduled",
-                {
-                    "amount_cents": c.reward_cents,
-                    "execution_date": execution.isoformat(),
-                    "iban_masked": mask_iban(c.participant.iban or ""),
-                },
-            )
-            rules.check_transition(c.status, "payout_scheduled")
-            after = replace(
-                c,
-                status="payout_scheduled",
-                version=c.version + 1,
-                payout_batch_id=batch_id,
-                execution_date=execution,
-                outbox=(*c.outbox, item),
-            )
-            changes.append((c, after, rules.TimelineEntry(now, "payout_scheduled", "status", batch_id)))
-        batch = {
-            "batch_id": batch_id,
-            "execution_date": execution.isoformat(),
-            "created_on": today.isoformat(),
-            "claims": [c.claim_number for c in chunk],
-            "total_cents": sum(p.amount_cents for p in payments),
-            "file_key": file_key,
-        }
-        try:
-            store.schedule_batch(batch, changes, today)
-        except StaleClaim:
-            logger.warning("payout batch not scheduled: a claim changed", extra={"batch_id": batch_id})
-            continue
-        logger.info("payout batch scheduled", extra={"batch_id": batch_id, "claims": len(chunk)})
-        batches.append(batch_id)
-        for before, after, entry in changes:
-            _flush(replace(after, timeline=(*before.timeline, entry)), now)
+        with failures.item("schedule_payouts", _batch_id(today, chunk)):
+            scheduled = _schedule_batch(chunk, today, now, failures)
+            if scheduled:
+                batches.append(scheduled)
     return batches
+
+
+def _schedule_batch(chunk: list[rules.Claim], today: date, now: datetime, failures: ItemFailures) -> str | None:
+    """One SEPA batch (T11): the pain.001 file, then the batch and its claims' moves in one transaction."""
+    latest = min(rules.payout_latest_date(c.success_notified_on or today, policy()) for c in chunk)
+    execution = rules.payout_execution_date(today, latest)
+    batch_id = _batch_id(today, chunk)
+    payments = [
+        sepa.Payment(
+            end_to_end_id=c.claim_number,
+            name=c.participant.account_holder or f"{c.participant.first_name} {c.participant.last_name}",
+            iban=c.participant.iban or "",
+            amount_cents=int(c.reward_cents or 0),
+            description=f"Inruilactie claim {c.claim_number}",
+        )
+        for c in chunk
+    ]
+    xml = sepa.pain001(batch_id, execution, _debtor(), payments, created_at=now.replace(tzinfo=None, microsecond=0))
+    file_key = f"payouts/{batch_id}.xml"
+    client("s3").put_object(Bucket=settings().proofs_bucket, Key=file_key, Body=xml, ContentType="application/xml")
+    changes = []
+    for c in chunk:
+        item = rules.OutboxItem(
+            f"payout_scheduled-{c.version + 1}",
+            "payout_scheduled",
+            {
+                "amount_cents": c.reward_cents,
+                "execution_date": execution.isoformat(),
+                "iban_masked": mask_iban(c.participant.iban or ""),
+            },
+        )
+        rules.check_transition(c.status, "payout_scheduled")
+        after = replace(
+            c,
+            status="payout_scheduled",
+            version=c.version + 1,
+            payout_batch_id=batch_id,
+            execution_date=execution,
+            outbox=(*c.outbox, item),
+        )
+        changes.append((c, after, rules.TimelineEntry(now, "payout_scheduled", "status", batch_id)))
+    batch = {
+        "batch_id": batch_id,
+        "execution_date": execution.isoformat(),
+        "created_on": today.isoformat(),
+        "claims": [c.claim_number for c in chunk],
+        "total_cents": sum(p.amount_cents for p in payments),
+        "file_key": file_key,
+    }
+    try:
+        store.schedule_batch(batch, changes, today)
+    except StaleClaim:
+        logger.warning("payout batch not scheduled: a claim changed", extra={"batch_id": batch_id})
+        return None
+    logger.info("payout batch scheduled", extra={"batch_id": batch_id, "claims": len(chunk)})
+    for before, after, entry in changes:
+        with failures.item("schedule_payouts", before.claim_number):
+            _flush(replace(after, timeline=(*before.timeline, entry)), now)
+    return batch_id
 
 
 def _chunks(items: list[rules.Claim], size: int) -> Iterable[list[rules.Claim]]:
@@ -914,29 +1065,31 @@ def _batch_id(today: date, claims: list[rules.Claim]) -> str:
     return f"P{today:%Y%m%d}-{hashlib.sha256(content.encode()).hexdigest()[:8].upper()}"
 
 
-def mark_paid(today: date, now: datetime) -> int:
+def mark_paid(today: date, now: datetime, failures: ItemFailures) -> int:
     """T11: claims whose batch's execution date has come are `paid` (unless the batch failed)."""
     paid = 0
-    for claim in _due_claims("payout_scheduled", today):
-        if claim.payout_batch_id is None:
-            continue
-        batch = store.get_batch(claim.payout_batch_id)
-        if batch is None or batch["status"] == "failed":
-            continue
-        try:
-            moved = _move(
-                claim,
-                "paid",
-                now,
-                email=(
+    for number in _due_numbers("payout_scheduled", today):
+        with failures.item("mark_paid", number):
+            claim = _current(number, "payout_scheduled")
+            if claim is None or claim.payout_batch_id is None:
+                continue
+            batch = store.get_batch(claim.payout_batch_id)
+            if batch is None or batch["status"] == "failed":
+                continue
+            try:
+                moved = _move(
+                    claim,
                     "paid",
-                    {"amount_cents": claim.reward_cents, "iban_masked": mask_iban(claim.participant.iban or "")},
-                ),
-            )
-        except StaleClaim:
-            continue
-        _flush(moved, now)
-        paid += 1
+                    now,
+                    email=(
+                        "paid",
+                        {"amount_cents": claim.reward_cents, "iban_masked": mask_iban(claim.participant.iban or "")},
+                    ),
+                )
+            except StaleClaim:
+                continue
+            paid += 1
+            _flush(moved, now)
     return paid
 
 
@@ -971,6 +1124,8 @@ def batch_failed(batch_id: str, reason: str, now: datetime) -> dict[str, Any]:
     batch = store.get_batch(batch_id)
     if batch is None:
         raise NotFound("BATCH_NOT_FOUND", "No payout batch with this id")
+    if batch["status"] == "failed" and batch["reason"] == reason:
+        return batch_json(batch)  # a retry of the same call answers the same (API.md "Back office")
     if batch["status"] != "scheduled":
         raise Conflict("BATCH_NOT_SCHEDULED", f"A {batch['status']} batch cannot fail", {"status": batch["status"]})
     today = clock.local_date(now)
@@ -1000,18 +1155,19 @@ def batch_failed(batch_id: str, reason: str, now: datetime) -> dict[str, Any]:
     return batch_json({**batch, "status": "failed", "reason": reason})
 
 
-def settle_batches(today: date) -> int:
+def settle_batches(today: date, failures: ItemFailures) -> int:
     """Mark scheduled batches whose execution date has come, once all their claims are paid."""
     settled = 0
     batches, _ = store.list_batches(100, None)
     for batch in batches:
-        if batch["status"] != "scheduled" or date.fromisoformat(batch["execution_date"]) > today:
-            continue
-        claims = [store.get_claim(n) for n in batch["claims"]]
-        if all(c is not None and c.status == "paid" for c in claims):
-            try:
-                store.set_batch_status(batch["batch_id"], "scheduled", "paid", None, [], today)
-            except StaleClaim:
+        with failures.item("settle_batches", batch["batch_id"]):
+            if batch["status"] != "scheduled" or date.fromisoformat(batch["execution_date"]) > today:
                 continue
-            settled += 1
+            claims = [store.get_claim(n) for n in batch["claims"]]
+            if all(c is not None and c.status == "paid" for c in claims):
+                try:
+                    store.set_batch_status(batch["batch_id"], "scheduled", "paid", None, [], today)
+                except StaleClaim:
+                    continue
+                settled += 1
     return settled

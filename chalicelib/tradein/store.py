@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -158,6 +158,8 @@ def _claim(item: ClaimModel) -> rules.Claim:
         ),
         flags=tuple(item.flags or ()),
         proof_key=item.proof_key,
+        proof_upload_key=item.proof_upload_key,
+        proof_etag=item.proof_etag,
         proof_sha256=item.proof_sha256,
         proof_content_type=item.proof_content_type,
         complete_by=_date(item.complete_by),
@@ -170,6 +172,7 @@ def _claim(item: ClaimModel) -> rules.Claim:
         payout_attempt=int(item.payout_attempt or 0),
         execution_date=_date(item.execution_date),
         lapse_reason=item.lapse_reason,
+        received_on=_date(item.received_on),
         void_return_id=item.void_return_id,
         outbox=tuple(rules.OutboxItem(o["item_id"], o["kind"], o["facts"]) for o in item.outbox or []),
     )
@@ -192,6 +195,8 @@ def _state(claim: rules.Claim, today: date) -> dict[str, Any]:
         "participant": participant_json(claim.participant),
         "flags": list(claim.flags),
         "proof_key": claim.proof_key,
+        "proof_upload_key": claim.proof_upload_key,
+        "proof_etag": claim.proof_etag,
         "proof_sha256": claim.proof_sha256,
         "proof_content_type": claim.proof_content_type,
         "complete_by": _iso(claim.complete_by),
@@ -204,6 +209,7 @@ def _state(claim: rules.Claim, today: date) -> dict[str, Any]:
         "payout_attempt": claim.payout_attempt,
         "execution_date": _iso(claim.execution_date),
         "lapse_reason": claim.lapse_reason,
+        "received_on": _iso(claim.received_on),
         "void_return_id": claim.void_return_id,
         "outbox": [asdict(o) for o in claim.outbox] or None,
         "outbox_pending": OUTBOX_PENDING if claim.outbox else None,
@@ -240,6 +246,16 @@ def claim_number_for(key: str) -> str | None:
         return ClaimKeyModel.get(key, consistent_read=True).claim_number
     except DoesNotExist:
         return None
+
+
+def claim_for_participant(claim_number: str, lookup_key: str) -> rules.Claim | None:
+    """T14: a claim by its participant look-up key (`rules.tracking_key` of the number and the
+    postcode). A wrong postcode and an unknown number are the same miss: one GetItem that finds
+    nothing. A number no claim can have (empty, huge) is not looked up at all."""
+    if not _plausible_id(claim_number):
+        return None
+    number = claim_number_for(lookup_key)
+    return get_claim(number) if number else None
 
 
 def due_claim_numbers(status: str, on_or_before: date) -> Iterator[str]:
@@ -373,6 +389,53 @@ def count_ip(key: str) -> int:
     item = ClaimKeyModel(key)
     item.update(actions=[ClaimKeyModel.count.add(1)])
     return int(item.count or 0)
+
+
+# --- e-mails: claimed before sending, so that each goes out once -----------------------------
+
+
+def _utc(moment: datetime) -> str:
+    # UTC so that the strings compare as instants (Amsterdam's offset changes twice a year).
+    return moment.astimezone(UTC).isoformat()
+
+
+def claim_email(
+    key: str, claim_number: str, token: str, now: datetime, lease_from: datetime
+) -> tuple[str, date | None]:
+    """Claim an outbox e-mail for sending with a conditional write: ("claimed", None) when this
+    sender may send it; ("sent", day) when it went out already (strike it only); ("busy", None)
+    when another sender holds it, claimed since `lease_from` or later."""
+    item = ClaimKeyModel(key, claim_number=claim_number, token=token, claimed_at=_utc(now))
+    condition = ClaimKeyModel.key.does_not_exist() | (
+        ClaimKeyModel.sent_at.does_not_exist() & (ClaimKeyModel.claimed_at < _utc(lease_from))
+    )
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        try:
+            held = ClaimKeyModel.get(key, consistent_read=True)
+        except DoesNotExist:
+            return "busy", None  # released meanwhile: the next attempt claims it
+        if held.sent_at:
+            return "sent", clock.local_date(datetime.fromisoformat(held.sent_at))
+        return "busy", None
+    return "claimed", None
+
+
+def release_email(key: str, token: str) -> None:
+    """Give up a claim whose send failed before SES took the e-mail: the next run may send it."""
+    try:
+        ClaimKeyModel(key).delete(condition=(ClaimKeyModel.token == token) & ClaimKeyModel.sent_at.does_not_exist())
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def mark_email_sent(key: str, now: datetime) -> None:
+    """SES accepted the e-mail: it is never sent again, whatever happens to the strike after."""
+    ClaimKeyModel(key).update(actions=[ClaimKeyModel.sent_at.set(_utc(now))])
 
 
 # --- payouts -------------------------------------------------------------------------------------

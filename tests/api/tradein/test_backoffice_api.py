@@ -186,7 +186,7 @@ def test_one_claim_for_its_handler_with_refused_proofs_masked_data_and_a_proof_l
         ("awaiting_device", None, None),
     ]
     emails = [e for e in view["timeline"] if "kind" in e]
-    assert [(e["event"], e["kind"]) for e in emails] == [("email", "confirmation")]
+    assert [(e["event"], e["kind"]) for e in emails] == [("email", "proof_refused"), ("email", "confirmation")]
     assert view["deadlines"] == {"proof_by": "2017-10-08", "device_by": "2017-10-08"}
     assert view["old_device"]["purchased_on"] == "2014-03-01" and view["old_device"]["battery_ok"] is True
     participant = view["participant"]
@@ -197,7 +197,7 @@ def test_one_claim_for_its_handler_with_refused_proofs_masked_data_and_a_proof_l
     assert (proof["content_type"], proof["size_bytes"]) == ("application/pdf", len(PDF))
     assert proof["sha256"] == hashlib.sha256(PDF).hexdigest()
     link = urlparse(proof["url"])
-    assert link.path.endswith(f"proofs/{number}/bon.pdf")
+    assert link.path.endswith(f"proofs/{number}/checked/bon.pdf")
     signed = parse_qs(link.query)
     if "X-Amz-Expires" in signed:
         valid_for = float(signed["X-Amz-Expires"][0])

@@ -227,7 +227,11 @@ def test_registration_records_the_client_ip_and_signs_a_narrow_upload_policy(tra
     upload = body["upload"]
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
     conditions = policy["conditions"]
-    assert ["starts-with", "$key", f"proofs/{number}/"] in conditions
+    # Item 5: one exact new key per upload, never a prefix (a checked proof cannot be overwritten).
+    key = body["upload"]["fields"]["key"]
+    assert key.startswith(f"proofs/{number}/") and len(key.split("/")) == 3
+    assert {"key": key} in conditions
+    assert not [c for c in conditions if isinstance(c, list) and c[0] == "starts-with"]
     assert {"Content-Type": "image/jpeg"} in conditions
     assert ["content-length-range", 1, 10 * 1024 * 1024] in conditions
     assert upload["max_bytes"] == 10 * 1024 * 1024
@@ -243,7 +247,7 @@ def test_tracking_needs_the_postcode_and_shows_no_personal_data(tradein):
     number = tradein.claim_for("R-T")
     status, body = tradein.track(number, "1012%20js")
     assert status == 200
-    assert set(body) == {"claim_number", "campaign_id", "status", "timeline", "reward_cents", "deadlines"}
+    assert set(body) == {"claim_number", "campaign_id", "status", "timeline", "reward_cents", "deadlines", "next_step"}
     assert body["deadlines"] == {"proof_by": "2017-10-08", "device_by": "2017-10-08"}
     assert not any(value in json.dumps(body) for value in PERSONAL)
     assert tradein.track(number, "9999ZZ")[0] == 404

@@ -49,7 +49,7 @@ def test_s3_keys_arrive_url_encoded(tradein):
     aws_client("s3").put_object(Bucket=settings().proofs_bucket, Key=key, Body=PDF)
     event = tradein.client.events.generate_s3_event(settings().proofs_bucket, quote_plus(key, safe="/"))
     assert jobs.on_proof_uploaded(event) == {"processed": 1, "attached": 1}
-    assert claim(number).proof_key == key
+    assert claim(number).proof_upload_key == key
 
 
 def test_uploads_outside_proofs_or_for_unknown_claims_are_ignored(tradein):

@@ -310,3 +310,52 @@ def test_every_status_is_reachable_from_registration():
 def test_the_netherlands_may_be_written_out(country):
     participant = replace(PARTICIPANT, address=replace(ADDRESS, country=country))
     assert rules.check_participant(participant, TODAY, POLICY) is None
+
+
+# --- what the participant sees (API.md tracking) ----------------------------------------------
+
+
+@pytest.mark.rule("T2", "T7", "T8", "T10", "T14")
+@pytest.mark.parametrize(
+    ("changes", "today", "step"),
+    [
+        ({}, date(2017, 10, 8), "upload_proof"),  # the window's last day
+        ({}, date(2017, 10, 9), "none"),
+        ({"status": "under_review"}, TODAY, "wait"),
+        ({"status": "incomplete", "complete_by": date(2017, 9, 21)}, date(2017, 9, 21), "complete_details"),
+        ({"status": "incomplete", "complete_by": date(2017, 9, 21)}, date(2017, 9, 22), "none"),
+        ({"status": "awaiting_device"}, date(2017, 10, 8), "send_device"),
+        ({"status": "awaiting_device"}, date(2017, 10, 9), "none"),
+        ({"status": "device_received"}, TODAY, "wait"),
+        ({"status": "approved"}, TODAY, "wait"),
+        ({"status": "revised"}, TODAY, "wait"),
+        ({"status": "payout_scheduled"}, TODAY, "wait"),
+        ({"status": "rejected", "return_request_by": date(2017, 10, 2)}, date(2017, 10, 2), "request_return"),
+        ({"status": "rejected", "return_request_by": date(2017, 10, 2)}, date(2017, 10, 3), "none"),
+        ({"status": "return_requested"}, TODAY, "none"),
+        ({"status": "paid"}, TODAY, "none"),
+        ({"status": "lapsed"}, TODAY, "none"),
+        ({"status": "void"}, TODAY, "none"),
+        ({"status": "disqualified"}, TODAY, "none"),
+    ],
+)
+def test_next_step_follows_status_and_deadlines(changes, today, step):
+    assert rules.next_step(_claim(**changes), today) == step
+
+
+@pytest.mark.rule("T14", "T15")
+def test_the_tracking_key_needs_number_and_postcode_and_hides_the_postcode():
+    key = rules.tracking_key("ABCD2345", "1012 JS")
+    assert key == rules.tracking_key(" abcd2345 ", "1012js")
+    assert key != rules.tracking_key("ABCD2345", "1012 JT")
+    assert key != rules.tracking_key("ABCD2346", "1012 JS")
+    assert "1012" not in key and key.startswith("track#")
+
+
+@pytest.mark.rule("T13")
+def test_a_proof_is_refused_when_empty_too_large_or_not_a_pdf_or_image():
+    assert rules.proof_refusal(0, None, 100) == "EMPTY"
+    assert rules.proof_refusal(101, "application/pdf", 100) == "TOO_LARGE"
+    assert rules.proof_refusal(50, "application/x-msdownload", 100) == "UNSUPPORTED_TYPE"
+    assert rules.proof_refusal(50, None, 100) == "UNSUPPORTED_TYPE"
+    assert all(rules.proof_refusal(100, t, 100) is None for t in ("application/pdf", "image/jpeg", "image/png"))

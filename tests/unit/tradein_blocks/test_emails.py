@@ -9,14 +9,16 @@ from typing import Any, get_args
 import pytest
 
 from chalicelib.mail import Email
-from chalicelib.tradein.emails import FACTS, EmailKind, compose, dutch_date, euro
+from chalicelib.tradein.emails import FACTS, EmailKind, compose, dutch_date, euro, tracking_url
 from chalicelib.tradein.masking import mask_iban
 from chalicelib.tradein.workdays import add_working_days
 
 TO = "jozefien.vdberg@voorbeeld.nl"
 CLAIM = "K7X-92QF"
+TRACK = tracking_url("https://inruil.example/web/", CLAIM)
 
 SAMPLE_FACTS: dict[str, dict[str, Any]] = {
+    "proof_refused": {"reason": "UNSUPPORTED_TYPE", "upload_by": date(2017, 10, 8)},
     "confirmation": {
         "label_url": "https://files.example/labels/K7X-92QF.pdf?X-Amz-Signature=ab&x=1",
         "ship_by": date(2017, 10, 5),
@@ -41,7 +43,7 @@ SAMPLE_FACTS: dict[str, dict[str, Any]] = {
 
 
 def _mail(kind: str, **overrides: Any) -> Email:
-    return compose(kind, TO, CLAIM, "Jozefien", **{**SAMPLE_FACTS[kind], **overrides})  # type: ignore[arg-type]
+    return compose(kind, TO, CLAIM, "Jozefien", tracking_url=TRACK, **{**SAMPLE_FACTS[kind], **overrides})  # type: ignore[arg-type]
 
 
 def test_every_kind_has_its_facts_declared_and_a_sample() -> None:
@@ -150,7 +152,7 @@ def test_html_escapes_what_the_back_office_typed() -> None:
 def test_a_missing_fact_is_a_type_error(kind: str, fact: str) -> None:
     facts = {k: v for k, v in SAMPLE_FACTS[kind].items() if k != fact}
     with pytest.raises(TypeError, match=fact):
-        compose(kind, TO, CLAIM, "Jozefien", **facts)  # type: ignore[arg-type]
+        compose(kind, TO, CLAIM, "Jozefien", tracking_url=TRACK, **facts)  # type: ignore[arg-type]
 
 
 def test_an_unexpected_fact_is_a_type_error() -> None:
@@ -183,11 +185,33 @@ def test_a_mistyped_or_impossible_fact_is_refused(kind: str, fact: str, value: A
 
 def test_unknown_kind_and_empty_envelope_are_refused() -> None:
     with pytest.raises(ValueError):
-        compose("welcome", TO, CLAIM, "Jozefien")  # type: ignore[arg-type]
+        compose("welcome", TO, CLAIM, "Jozefien", tracking_url=TRACK)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        compose("void", TO, "", "Jozefien")
+        compose("void", TO, "", "Jozefien", tracking_url=TRACK)
     with pytest.raises(ValueError):
-        compose("void", TO, CLAIM, " ")
+        compose("void", TO, CLAIM, " ", tracking_url=TRACK)
+    with pytest.raises(ValueError):
+        compose("void", TO, CLAIM, "Jozefien", tracking_url="javascript:alert(1)")
+
+
+@pytest.mark.rule("T14")
+@pytest.mark.parametrize("kind", list(SAMPLE_FACTS))
+def test_every_mail_links_to_the_tracking_page_with_the_claim_number(kind: str) -> None:
+    assert TRACK == "https://inruil.example/web/volg.html?claim=K7X-92QF"
+    mail = _mail(kind)
+    assert TRACK in mail.text
+    assert f'<a href="{TRACK}">' in (mail.html or "")
+
+
+@pytest.mark.rule("T2", "T13")
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [("EMPTY", "leeg"), ("TOO_LARGE", "groter dan 10 MB"), ("UNSUPPORTED_TYPE", "geen PDF, JPEG of PNG")],
+)
+def test_a_refused_proof_mail_says_why_and_until_when_to_upload_again(reason: str, words: str) -> None:
+    mail = _mail("proof_refused", reason=reason)
+    assert words in mail.text
+    assert "opnieuw" in mail.text and "8 oktober 2017" in mail.text
 
 
 def test_dutch_dates_and_euro_amounts() -> None:
