@@ -148,10 +148,10 @@ def join(
     )
     try:
         with store.transaction() as tx:
-            store.add_member_put(tx, member)
             for lot in lots:
                 store.add_lot_put(tx, lot)
                 store.add_entry(tx, _entry(member_id, f"earned#{lot.lot_id}", at, "earned", lot.points, lot.source))
+            store.add_member_put(tx, member)  # after the lots: it carries their expiring summary (L12)
     except store.TransactWriteError:
         if store.get_member(member_id) is not None:
             raise Conflict("MEMBER_EXISTS", "This member already exists") from None
@@ -161,9 +161,17 @@ def join(
 
 
 def profile(member_id: str) -> Profile:
-    """L12: the profile with pending and available points and what expires within 90 days."""
-    member = require_active_member(member_id)
-    return Profile(member=member, expiring=rules.expiring(store.open_lots_of(member_id), clock.today(), policy()))
+    """L12: the profile with pending and available points and what expires within 90 days.
+
+    One GetItem: the member item carries its available points per expiry date (store.py keeps it
+    in the transactions that change the lots), so the cost does not grow with the lot history.
+    """
+    found = store.get_member_and_expiring(member_id)
+    if found is None:
+        raise NotFound("MEMBER_NOT_FOUND", "No member with this id")
+    member, per_day = found
+    _refuse_if_merged(member)
+    return Profile(member=member, expiring=rules.expiring_totals(per_day, clock.today(), policy()))
 
 
 def update_profile(member_id: str, changes: Mapping[str, Any]) -> Profile:
@@ -204,6 +212,7 @@ def _award_consent(tx: TransactWrite, member: Member, actions: list[Any]) -> Non
     points = pol.consent_points
     settled, _left = rules.settle_debt(member.balance.debt, points)
     lot = _event_lot(member.member_id, "marketing_consent", points, today, pol, debt_paid=settled)
+    store.add_lot_put(tx, lot)  # before the balance change, which carries its expiring summary (L12)
     store.add_balance_change(
         tx,
         member.member_id,
@@ -213,7 +222,6 @@ def _award_consent(tx: TransactWrite, member: Member, actions: list[Any]) -> Non
         extra=[*actions, MemberModel.consent_awarded.set(True)],
         extra_condition=MemberModel.consent_awarded == False,  # noqa: E712 (a DynamoDB condition)
     )
-    store.add_lot_put(tx, lot)
     at = _now()
     store.add_entry(tx, _entry(member.member_id, f"earned#{lot.lot_id}", at, "earned", points, "marketing_consent"))
     if settled:
