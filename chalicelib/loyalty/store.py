@@ -22,7 +22,7 @@ from chalicelib.address import Address
 from chalicelib import clock
 from chalicelib.clock import local_date
 from chalicelib.config import settings
-from chalicelib.db import connection
+from chalicelib.db import batch_get, connection
 from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel, ReceiptModel, ReturnModel
 from chalicelib.loyalty.rules import (
     Balance,
@@ -392,6 +392,19 @@ def get_member_and_expiring(member_id: str) -> tuple[Member, dict[date, int]] | 
         return None
     per_day = item.expiring.as_dict() if item.expiring is not None else {}
     return _member(item), {date.fromisoformat(day): int(n) for day, n in per_day.items()}
+
+
+def get_receipt_and_member(
+    receipt_id: str, member_id: str | None
+) -> tuple[tuple[StoredReceipt, int] | None, Member | None]:
+    """A receipt with its version, and the member it names, in one BatchGetItem."""
+    keys: list[tuple[Any, Any]] = [(ReceiptModel, receipt_id)]
+    if member_id is not None:
+        keys.append((MemberModel, member_id))
+    items = batch_get(keys)
+    receipt = (_receipt(items[0]), int(items[0].version)) if items[0] is not None else None
+    member = _member(items[1]) if member_id is not None and items[1] is not None else None
+    return receipt, member
 
 
 def member_by_card(card_number: str) -> str | None:
