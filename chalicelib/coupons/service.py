@@ -86,7 +86,7 @@ def convert_points(member_id: str, amount_cents: int, idempotency_key: str, memb
             status="active",
         )
 
-        def spend(tx: TransactWrite, coupon: Coupon = coupon, today: date = today) -> None:
+        def spend(tx: TransactWrite, coupon: Coupon = coupon, today: date = today, member: Member = member) -> None:
             # This one transaction spans two domains on purpose: the loyalty ledger's spend (its
             # lots, soonest-expiring first, L10) and the coupon with its request record commit
             # together, so there is never a coupon without its points gone, or the reverse.

@@ -18,8 +18,8 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.address import Address
 from chalicelib import clock
+from chalicelib.address import Address
 from chalicelib.clock import local_date
 from chalicelib.config import settings
 from chalicelib.db import batch_get, connection
