@@ -48,5 +48,9 @@ check-deploy: package
 measure: package
 	$(PY) scripts/measure.py build/package
 
+## Requests per hot path, the nightly at 1x/20x not-due data, a 1M-lot projection (not part of `test`).
+bench: install
+	$(PY) scripts/bench.py
+
 clean:
 	rm -rf $(VENV) .coverage build

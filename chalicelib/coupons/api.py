@@ -49,10 +49,10 @@ class RedeemIn(BasketIn):
 def convert_points():  # type: ignore[no-untyped-def]
     request = bp.current_request
     member = require(request, "member")
-    loyalty_service.refuse_merged(member.subject)  # L13: 410 before the key or the body is looked at
+    account = loyalty_service.refuse_merged(member.subject)  # L13: 410 before the key or the body is looked at
     key = _idempotency_key(request)
     body = parse(request, ConvertIn)
-    issued = service.convert_points(member.subject, body.amount_cents, key)
+    issued = service.convert_points(member.subject, body.amount_cents, key, account)
     return json_response(coupon_json(issued.coupon, "active"), 201 if issued.created else 200)
 
 

@@ -17,6 +17,7 @@ from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.events import ReceiptReturned
 from chalicelib.ids import fingerprint, random_code
 from chalicelib.loyalty import service as loyalty_service
+from chalicelib.loyalty.rules import Member
 from chalicelib.observability import logger
 from chalicelib.sales import Line
 
@@ -53,9 +54,15 @@ def new_code() -> str:
     return rules.make_code(random_code(rules.CODE_BODY_LENGTH, rules.CODE_ALPHABET))
 
 
-def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> Issued:
-    """Turn points into a coupon of a configured tier (C1, C2, L10), once per Idempotency-Key."""
-    loyalty_service.require_active_member(member_id)
+def convert_points(member_id: str, amount_cents: int, idempotency_key: str, member: Member | None = None) -> Issued:
+    """Turn points into a coupon of a configured tier (C1, C2, L10), once per Idempotency-Key.
+
+    `member` is the account as the caller just read it. A new conversion is three requests (the
+    member, its open lots, one transaction): a replay is caught by the request record's condition
+    in that transaction, and only then is the record read.
+    """
+    member = member if member is not None and member.member_id == member_id else None
+    member = member or loyalty_service.require_active_member(member_id)
     current = policy()
     tier = rules.tier_for(amount_cents, current.tiers)
     if tier is None:
@@ -63,8 +70,8 @@ def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> I
         raise Unprocessable("UNKNOWN_TIER", "No coupon tier offers this amount", {"tiers": offered})
     request_key = f"{member_id}#{idempotency_key}"
     request_hash = fingerprint({"amount_cents": amount_cents})
-    for _ in range(MAX_ATTEMPTS):
-        replay = _replayed_conversion(request_key, request_hash)
+    for attempt in range(MAX_ATTEMPTS):
+        replay = _replayed_conversion(request_key, request_hash) if attempt else None
         if replay is not None:
             return Issued(replay, created=False)
         now = clock.now()
@@ -79,16 +86,17 @@ def convert_points(member_id: str, amount_cents: int, idempotency_key: str) -> I
             status="active",
         )
 
-        def spend(tx: TransactWrite, coupon: Coupon = coupon, today: date = today) -> None:
+        def spend(tx: TransactWrite, coupon: Coupon = coupon, today: date = today, member: Member = member) -> None:
             # This one transaction spans two domains on purpose: the loyalty ledger's spend (its
             # lots, soonest-expiring first, L10) and the coupon with its request record commit
             # together, so there is never a coupon without its points gone, or the reverse.
-            loyalty_service.add_spend(tx, member_id, coupon.points, today, f"coupon:{coupon.code}")
+            loyalty_service.add_spend(tx, member_id, coupon.points, today, f"coupon:{coupon.code}", member)
 
         issued_at = now.isoformat(timespec="microseconds")  # orders the member's list
         try:
             store.issue(coupon, issued_at, settings().coupon_expiry_shards, request_key, request_hash, spend)
         except store.TransactionCancelled:
+            member = loyalty_service.require_active_member(member_id)  # a replay, or a concurrent change
             continue
         except Unprocessable:
             # A concurrent retry with this key may have spent the points first: answer it as a replay.
@@ -139,11 +147,18 @@ def validate(member_id: str, channel: str, lines: Sequence[Line], raw_codes: Seq
     return _validate(member_id, Basket(channel, tuple(lines)), codes, clock.today())
 
 
-def _validate(member_id: str, basket: Basket, codes: Sequence[str], today: date) -> Validation:
+def _validate(
+    member_id: str, basket: Basket, codes: Sequence[str], today: date, found: dict[str, Coupon] | None = None
+) -> Validation:
     # C9: a code whose check character is wrong is NOT_FOUND without a read of the table.
-    lookups = [c for c in codes if rules.code_is_well_formed(c)]
-    found = store.get_coupons(lookups) if lookups else {}
+    if found is None:
+        lookups = _lookups(codes)
+        found = store.get_coupons(lookups) if lookups else {}
     return rules.validate_codes(member_id, basket, codes, found, today, policy())
+
+
+def _lookups(codes: Sequence[str]) -> list[str]:
+    return [c for c in codes if rules.code_is_well_formed(c)]
 
 
 def redeem(receipt_id: str, member_id: str, channel: str, lines: Sequence[Line], raw_codes: Sequence[str]) -> Redeemed:
@@ -160,13 +175,18 @@ def redeem(receipt_id: str, member_id: str, channel: str, lines: Sequence[Line],
     basket = Basket(channel, tuple(lines))
     for _ in range(MAX_ATTEMPTS):
         today = clock.today()
-        checked = _validate(member_id, basket, codes, today)
-        # Read after the coupons: a coupon seen used by a concurrent retry of this very order has
-        # its redemption item visible too (one transaction), so that retry is answered as a replay.
-        existing = store.get_redemption(receipt_id)
+        # One BatchGetItem for the coupons and the order's redemption; then one transaction.
+        found, existing = store.get_coupons_and_redemption(_lookups(codes), receipt_id)
         if existing is not None:
             return _replayed_redemption(existing, request_hash)
+        checked = _validate(member_id, basket, codes, today, found)
         if not checked.all_accepted:
+            # The batch reads its items in no set order: a coupon seen used by a concurrent retry
+            # of this very order has its redemption visible by now (one transaction), so look
+            # again before refusing, and answer that retry as a replay.
+            existing = store.get_redemption(receipt_id)
+            if existing is not None:
+                return _replayed_redemption(existing, request_hash)
             raise Conflict("COUPON_NOT_REDEEMABLE", "No coupon was redeemed", _details(checked))
         redemption = Redemption(
             receipt_id=receipt_id,

@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.coupons.models import CouponModel, CouponRequestModel, RedemptionModel
 from chalicelib.coupons.rules import Coupon, Redemption, expiry_shard
-from chalicelib.db import connection
+from chalicelib.db import batch_get, connection
 
 MAX_BATCH_GET = 100
 
@@ -144,6 +144,14 @@ def get_redemption(receipt_id: str) -> Redemption | None:
         return _to_redemption(RedemptionModel.get(receipt_id, consistent_read=True))
     except DoesNotExist:
         return None
+
+
+def get_coupons_and_redemption(codes: Iterable[str], receipt_id: str) -> tuple[dict[str, Coupon], Redemption | None]:
+    """The stored coupons among `codes` and the order's redemption, in one BatchGetItem (C7)."""
+    wanted = list(dict.fromkeys(codes))[: MAX_BATCH_GET - 1]
+    items = batch_get([(RedemptionModel, receipt_id), *((CouponModel, code) for code in wanted)])
+    found = {item.code: to_coupon(item) for item in items[1:] if item is not None}
+    return found, _to_redemption(items[0]) if items[0] is not None else None
 
 
 def redeem(redemption: Redemption, today: date, redeemed_at: str) -> None:

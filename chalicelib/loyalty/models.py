@@ -8,6 +8,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
@@ -52,6 +53,9 @@ class MemberModel(Model):
     pending = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
+    # L12: available points per expiry date (YYYY-MM-DD -> points), kept by the same transactions
+    # that change the lots (store.py), so the profile is one GetItem whatever the history.
+    expiring = MapAttribute(default=dict)  # type: ignore[var-annotated]
     by_card = CardIndex()
 
 

@@ -270,6 +270,13 @@ def expiring(lots: Iterable[Lot], today: date, policy: LoyaltyPolicy) -> list[Ex
     return [Expiring(points=p, expires_on=d) for d, p in sorted(per_day.items())]
 
 
+def expiring_totals(per_day: Mapping[date, int], today: date, policy: LoyaltyPolicy) -> list[Expiring]:
+    """L12: the same list from the member's materialised points per expiry date (past dates,
+    which are no longer spendable, and emptied dates are left out)."""
+    horizon = today + timedelta(days=policy.expiring_window_days)
+    return [Expiring(points=p, expires_on=d) for d, p in sorted(per_day.items()) if p > 0 and today <= d <= horizon]
+
+
 def balance_of(lots: Iterable[Lot], debt: int = 0) -> Balance:
     """The balances the lots add up to: the ledger invariant the member item must equal."""
     pending = available = 0

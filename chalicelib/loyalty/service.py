@@ -65,14 +65,16 @@ def require_active_member(member_id: str) -> Member:
     return member
 
 
-def refuse_merged(member_id: str) -> None:
+def refuse_merged(member_id: str) -> Member | None:
     """L13: 410 ACCOUNT_MERGED for a merged (or merging) account; nothing for active or unknown ones.
 
     Every member route calls this first, so a merged account's token gets 410 whatever it sends.
+    Returns the member as read, so that the route's use case need not read it again.
     """
     member = store.get_member(member_id)
     if member is not None:
         _refuse_if_merged(member)
+    return member
 
 
 def _refuse_if_merged(member: Member) -> None:
@@ -148,10 +150,10 @@ def join(
     )
     try:
         with store.transaction() as tx:
-            store.add_member_put(tx, member)
             for lot in lots:
                 store.add_lot_put(tx, lot)
                 store.add_entry(tx, _entry(member_id, f"earned#{lot.lot_id}", at, "earned", lot.points, lot.source))
+            store.add_member_put(tx, member)  # after the lots: it carries their expiring summary (L12)
     except store.TransactWriteError:
         if store.get_member(member_id) is not None:
             raise Conflict("MEMBER_EXISTS", "This member already exists") from None
@@ -161,9 +163,17 @@ def join(
 
 
 def profile(member_id: str) -> Profile:
-    """L12: the profile with pending and available points and what expires within 90 days."""
-    member = require_active_member(member_id)
-    return Profile(member=member, expiring=rules.expiring(store.open_lots_of(member_id), clock.today(), policy()))
+    """L12: the profile with pending and available points and what expires within 90 days.
+
+    One GetItem: the member item carries its available points per expiry date (store.py keeps it
+    in the transactions that change the lots), so the cost does not grow with the lot history.
+    """
+    found = store.get_member_and_expiring(member_id)
+    if found is None:
+        raise NotFound("MEMBER_NOT_FOUND", "No member with this id")
+    member, per_day = found
+    _refuse_if_merged(member)
+    return Profile(member=member, expiring=rules.expiring_totals(per_day, clock.today(), policy()))
 
 
 def update_profile(member_id: str, changes: Mapping[str, Any]) -> Profile:
@@ -204,6 +214,7 @@ def _award_consent(tx: TransactWrite, member: Member, actions: list[Any]) -> Non
     points = pol.consent_points
     settled, _left = rules.settle_debt(member.balance.debt, points)
     lot = _event_lot(member.member_id, "marketing_consent", points, today, pol, debt_paid=settled)
+    store.add_lot_put(tx, lot)  # before the balance change, which carries its expiring summary (L12)
     store.add_balance_change(
         tx,
         member.member_id,
@@ -213,7 +224,6 @@ def _award_consent(tx: TransactWrite, member: Member, actions: list[Any]) -> Non
         extra=[*actions, MemberModel.consent_awarded.set(True)],
         extra_condition=MemberModel.consent_awarded == False,  # noqa: E712 (a DynamoDB condition)
     )
-    store.add_lot_put(tx, lot)
     at = _now()
     store.add_entry(tx, _entry(member.member_id, f"earned#{lot.lot_id}", at, "earned", points, "marketing_consent"))
     if settled:
@@ -241,7 +251,9 @@ def _entry(member_id: str, entry_id: str, at: datetime, kind: str, points: int, 
 # --- spending (L10), called by the coupons domain -------------------------------------------
 
 
-def add_spend(tx: TransactWrite, member_id: str, points: int, today: date, ref: str) -> None:
+def add_spend(
+    tx: TransactWrite, member_id: str, points: int, today: date, ref: str, member: Member | None = None
+) -> None:
     """L10: add to the caller's transaction the spending of `points`, soonest-expiring lots first.
 
     One conditional update per lot (remaining >= n), one of the balance (available >= points) and
@@ -249,10 +261,13 @@ def add_spend(tx: TransactWrite, member_id: str, points: int, today: date, ref: 
     commit together or not at all. A spend that would touch more lots than `spend_max_lots` is
     refused with 422 SPEND_TOO_FRAGMENTED rather than split over transactions (it could then
     half-succeed); the caller's own actions must fit in the remaining 100 - spend_max_lots - 2.
+    `member` is the account as the caller just read it (the balance condition re-checks it).
     """
     if points <= 0:
         raise BadRequest("INVALID_POINTS", "points to spend must be positive")
-    member = require_active_member(member_id)
+    if member is None or member.member_id != member_id:
+        member = require_active_member(member_id)
+    _refuse_if_merged(member)
     short = Unprocessable(
         "INSUFFICIENT_POINTS",
         "Not enough available points",
@@ -300,21 +315,26 @@ def _result(stored: StoredReceipt) -> ReceiptResult:
     )
 
 
-def _resolve_member(member_id: str | None, card_number: str | None) -> str | None:
-    """L4: the member a receipt carries (id or scanned card), following a merge to the new account."""
+def _named_member(member_id: str | None, card_number: str | None) -> str | None:
+    """L4: the member id a receipt carries, given or found by the scanned card."""
     if card_number is not None:
         member_id = store.member_by_card(card_number)
         if member_id is None:
             raise Unprocessable("MEMBER_NOT_FOUND", "No member has this card number")
+    return member_id
+
+
+def _resolve_member(member_id: str | None, member: Member | None) -> str | None:
+    """L4: the account the points go to (`member` is `member_id` as read), following a merge."""
     if member_id is None:
         return None
     for _ in range(5):
-        member = store.get_member(member_id)
         if member is None:
             raise Unprocessable("MEMBER_NOT_FOUND", "The receipt names an unknown member")
         if member.merged_into is None:
             return member_id
         member_id = member.merged_into
+        member = store.get_member(member_id)
     raise Conflict("MEMBER_CHANGED", "The member's account is being merged; try again")
 
 
@@ -343,10 +363,12 @@ def record_receipt(receipt: Receipt, card_number: str | None, payload: Mapping[s
     the same id is 409 RECEIPT_CONFLICT. Receipts without a member are kept for L5.
     """
     pol, fp = policy(), fingerprint(payload)
-    existing = store.get_receipt(receipt.receipt_id)
+    named = _named_member(receipt.member_id, card_number)
+    # One read for a replay, one read and one transaction for a new receipt (issue 12).
+    existing, member = store.get_receipt_and_member(receipt.receipt_id, named)
     if existing is not None:
         return _replay(existing[0], fp), False
-    member_id = _resolve_member(receipt.member_id, card_number)
+    member_id = _resolve_member(named, member)
     receipt = replace(receipt, member_id=member_id, returned={})
     points = rules.receipt_points(receipt, pol) if member_id else 0
     purchase_date = clock.local_date(receipt.purchased_at)

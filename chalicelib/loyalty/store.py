@@ -14,13 +14,15 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import clock
 from chalicelib.address import Address
 from chalicelib.clock import local_date
 from chalicelib.config import settings
-from chalicelib.db import connection
+from chalicelib.db import batch_get, connection
 from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel, ReceiptModel, ReturnModel
 from chalicelib.loyalty.rules import (
     Balance,
@@ -138,7 +140,40 @@ def transaction() -> Iterator[TransactWrite]:
         yield tx
 
 
+def _note_available(tx: TransactWrite, lot: Lot, points: int) -> None:
+    """L12: `points` more (or fewer) available points expiring on the lot's date, carried onto the
+    member item by the member's action in the same transaction (add_balance_change, add_member_put).
+    Lot actions must therefore come before the member's action in a transaction."""
+    if not points:
+        return
+    if lot.member_id in tx.__dict__.setdefault("_expiring_written", set()):
+        raise RuntimeError("a lot action after its member's balance action: the expiring summary would miss it")
+    per_day = tx.__dict__.setdefault("_expiring", {}).setdefault(lot.member_id, {})
+    key = lot.expires_on.isoformat()
+    per_day[key] = per_day.get(key, 0) + points
+
+
+def _expiring_changes(tx: TransactWrite, member_id: str) -> dict[str, int]:
+    tx.__dict__.setdefault("_expiring_written", set()).add(member_id)
+    return dict(tx.__dict__.setdefault("_expiring", {}).pop(member_id, {}))
+
+
+def _expiring_actions(tx: TransactWrite, member_id: str) -> list[Action]:
+    """The member item's `expiring` map follows the lots; a past date is dropped (never shown again)."""
+    today = clock.today().isoformat()
+    actions: list[Action] = []
+    for day, points in sorted(_expiring_changes(tx, member_id).items()):
+        path = Path(["expiring", day])
+        if day < today:
+            actions.append(path.remove())
+        elif points:
+            actions.append(path.set((path | 0) + points))
+    return actions
+
+
 def add_member_put(tx: TransactWrite, member: Member) -> None:
+    today = clock.today().isoformat()
+    expiring = {day: n for day, n in _expiring_changes(tx, member.member_id).items() if n > 0 and day >= today}
     item = MemberModel(
         member.member_id,
         email=member.email,
@@ -154,6 +189,7 @@ def add_member_put(tx: TransactWrite, member: Member) -> None:
         pending=member.balance.pending,
         available=member.balance.available,
         debt=member.balance.debt,
+        expiring=expiring,
     )
     tx.save(item, condition=MemberModel.member_id.does_not_exist())
 
@@ -169,8 +205,9 @@ def add_balance_change(
     extra: list[Action] | None = None,
     extra_condition: Condition | None = None,
 ) -> None:
-    """Move the member's materialised balances; conditions keep them from going negative."""
-    actions: list[Action] = list(extra or [])
+    """Move the member's materialised balances (and, L12, its expiring summary by what the lot
+    actions before it changed); conditions keep the balances from going negative."""
+    actions: list[Action] = [*(extra or []), *_expiring_actions(tx, member_id)]
     condition: Condition = MemberModel.status.is_in(*statuses)
     if pending:
         actions.append(MemberModel.pending.add(pending))
@@ -194,11 +231,14 @@ def add_balance_change(
 
 def add_lot_put(tx: TransactWrite, lot: Lot) -> None:
     """A new lot; its deterministic id makes a replay fail instead of awarding twice (L8, L9)."""
+    _note_available(tx, lot, lot.remaining if lot.status == "available" else 0)
     tx.save(_lot_item(lot), condition=LotModel.lot_id.does_not_exist())
 
 
 def add_lot_change(tx: TransactWrite, before: Lot, after: Lot) -> None:
     """Move a lot from the state we read to a new one, or fail if someone moved it first."""
+    _note_available(tx, before, -before.remaining if before.status == "available" else 0)
+    _note_available(tx, after, after.remaining if after.status == "available" else 0)
     target = _lot_item(after)
     actions: list[Action] = [
         LotModel.points.set(after.points),
@@ -215,6 +255,7 @@ def add_lot_change(tx: TransactWrite, before: Lot, after: Lot) -> None:
 
 def add_lot_take(tx: TransactWrite, lot: Lot, points: int) -> None:
     """Spend `points` of an available lot (L10); the condition refuses an overdraft."""
+    _note_available(tx, lot, -points)
     actions: list[Action] = [LotModel.remaining.add(-points)]
     if points == lot.remaining:
         # The lot is used up: drop it from the expiry work list.
@@ -227,6 +268,7 @@ def add_lot_take(tx: TransactWrite, lot: Lot, points: int) -> None:
 
 
 def add_lot_delete(tx: TransactWrite, lot: Lot) -> None:
+    _note_available(tx, lot, -lot.remaining if lot.status == "available" else 0)
     condition = (LotModel.status == lot.status) & (LotModel.remaining == lot.remaining)
     tx.delete(LotModel(lot.member_id, lot.lot_id), condition=condition)
 
@@ -340,6 +382,29 @@ def get_member(member_id: str) -> Member | None:
         return _member(MemberModel.get(member_id, consistent_read=True))
     except DoesNotExist:
         return None
+
+
+def get_member_and_expiring(member_id: str) -> tuple[Member, dict[date, int]] | None:
+    """L12: the member and its available points per expiry date, in one GetItem."""
+    try:
+        item = MemberModel.get(member_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    per_day = item.expiring.as_dict() if item.expiring is not None else {}
+    return _member(item), {date.fromisoformat(day): int(n) for day, n in per_day.items()}
+
+
+def get_receipt_and_member(
+    receipt_id: str, member_id: str | None
+) -> tuple[tuple[StoredReceipt, int] | None, Member | None]:
+    """A receipt with its version, and the member it names, in one BatchGetItem."""
+    keys: list[tuple[Any, Any]] = [(ReceiptModel, receipt_id)]
+    if member_id is not None:
+        keys.append((MemberModel, member_id))
+    items = batch_get(keys)
+    receipt = (_receipt(items[0]), int(items[0].version)) if items[0] is not None else None
+    member = _member(items[1]) if member_id is not None and items[1] is not None else None
+    return receipt, member
 
 
 def member_by_card(card_number: str) -> str | None:

@@ -116,7 +116,14 @@ def test_a_coupon_taken_between_check_and_write_fails_the_whole_transaction(wall
     real = store.get_coupons
     stale = real([w["forty"]])[w["forty"]]
     active_again = rules.Coupon(**{**stale.__dict__, "status": "active", "redeemed_receipt_id": None})
+    real_pair = store.get_coupons_and_redemption
+
+    def stale_read(codes, receipt_id):  # the redeem path reads coupons and redemption in one batch
+        found, redemption = real_pair(codes, receipt_id)
+        return {**found, w["forty"]: active_again}, redemption
+
     monkeypatch.setattr(store, "get_coupons", lambda codes: {**real(codes), w["forty"]: active_again})
+    monkeypatch.setattr(store, "get_coupons_and_redemption", stale_read)
     with pytest.raises(Conflict) as refused:
         service.redeem("R-2", w["m1"], "store", BASKET, [w["twenty"], w["forty"]])
     assert refused.value.code == "CONCURRENT_UPDATE"

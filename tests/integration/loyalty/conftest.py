@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.clock import AMSTERDAM
 from chalicelib.loyalty import rules, service, store
 from chalicelib.sales import Receipt
@@ -59,3 +60,8 @@ def assert_ledger_consistent(member_id: str) -> None:
     assert member.balance == expected
     assert member.balance.available >= 0
     assert member.balance.pending >= 0
+    # L12: the expiring summary on the member item follows the lots too
+    found = store.get_member_and_expiring(member_id)
+    assert found is not None
+    today, pol = clock.today(), service.policy()
+    assert rules.expiring_totals(found[1], today, pol) == rules.expiring(lots, today, pol)
