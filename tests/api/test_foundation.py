@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 
 import jwt
 import pytest
@@ -94,3 +96,14 @@ def test_cors_headers_on_answers_and_on_errors(client, auth):
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert "Idempotency-Key" in response.headers["Access-Control-Allow-Headers"]
     assert client.http.get("/health").headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"sub": "bo", "groups": {"backoffice": False}}, {"sub": "bo", "groups": 5}, {"sub": "", "groups": ["backoffice"]}],
+)
+def test_tokens_with_claims_of_the_wrong_shape_are_401_not_500_or_access(api, claims):
+    secret = os.environ["AUTH_DEV_SECRET"]
+    token = jwt.encode({**claims, "exp": int(time.time()) + 60}, secret, algorithm="HS256")
+    status, body = api("GET", "/backoffice/jobs/nightly_loyalty/runs", {"Authorization": f"Bearer {token}"})
+    assert (status, body["code"]) == (401, "INVALID_TOKEN")
