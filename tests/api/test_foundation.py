@@ -105,5 +105,5 @@ def test_cors_headers_on_answers_and_on_errors(client, auth):
 def test_tokens_with_claims_of_the_wrong_shape_are_401_not_500_or_access(api, claims):
     secret = os.environ["AUTH_DEV_SECRET"]
     token = jwt.encode({**claims, "exp": int(time.time()) + 60}, secret, algorithm="HS256")
-    status, body = api("GET", "/backoffice/jobs/nightly_loyalty/runs", {"Authorization": f"Bearer {token}"})
+    status, body = api("POST", "/backoffice/jobs/nightly_loyalty/runs", {"Authorization": f"Bearer {token}"}, {})
     assert (status, body["code"]) == (401, "INVALID_TOKEN")
