@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 import requests
 
 from scripts.local_stack import JOIN
@@ -97,9 +98,11 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
             region_name="eu-west-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),  # as chalicelib.db signs
         )
         post = s3.generate_presigned_post("loyalty-dev-proofs", "proofs/SMOKE-1/receipt.pdf", ExpiresIn=300)
         upload = requests.post(post["url"], data=post["fields"], files={"file": ("r.pdf", b"%PDF-1.4\n")}, timeout=5)
+        assert post["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
         assert upload.status_code == 204
         assert wait_for("bridge: delivered ['proofs/SMOKE-1/receipt.pdf']", timeout=20), "".join(lines)
 
