@@ -914,7 +914,7 @@ def void_returned(now: datetime) -> int:
 
 def _debtor() -> sepa.Debtor:
     cfg = settings()
-    return sepa.Debtor(name=cfg.organiser_name, iban=cfg.organiser_iban, bic=cfg.organiser_bic)
+    return sepa.organiser_account(cfg.organiser_iban, cfg.organiser_bic, cfg.organiser_name)
 
 
 def schedule_payouts(today: date, now: datetime) -> list[str]:
@@ -922,6 +922,13 @@ def schedule_payouts(today: date, now: datetime) -> list[str]:
     30 days of the success e-mail; the claims move to `payout_scheduled` with an e-mail."""
     due = [claim for status in ("approved", "revised") for claim in _due_claims(status, today)]
     batches: list[str] = []
+    if not due:
+        return batches
+    try:
+        debtor = _debtor()  # before any file: without the paying account, no batch is started
+    except sepa.PayoutAccountMissing as exc:
+        logger.error("payouts not started", extra={"reason": str(exc), "claims_due": len(due)})
+        raise
     for chunk in _chunks(sorted(due, key=lambda c: c.claim_number), 90):
         latest = min(rules.payout_latest_date(c.success_notified_on or today, policy()) for c in chunk)
         execution = rules.payout_execution_date(today, latest)
@@ -936,7 +943,7 @@ def schedule_payouts(today: date, now: datetime) -> list[str]:
             )
             for c in chunk
         ]
-        xml = sepa.pain001(batch_id, execution, _debtor(), payments, created_at=now.replace(tzinfo=None, microsecond=0))
+        xml = sepa.pain001(batch_id, execution, debtor, payments, created_at=now.replace(tzinfo=None, microsecond=0))
         file_key = f"payouts/{batch_id}.xml"
         client("s3").put_object(Bucket=settings().proofs_bucket, Key=file_key, Body=xml, ContentType="application/xml")
         changes = []
