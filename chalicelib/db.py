@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
-from botocore.config import Config
 import pynamodb.connection.base
+from botocore.config import Config
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 

@@ -132,7 +132,9 @@ def test_too_deep_too_large_and_non_numbers_are_refused_with_the_contract_body(a
     headers = auth("bo", "backoffice")
     status, body = api("POST", "/backoffice/jobs/nightly_loyalty/runs", headers, b"[" * 100_000 + b"]" * 100_000)
     assert (status, body["code"]) == (400, "MALFORMED_JSON")
-    status, body = api("POST", "/backoffice/jobs/nightly_loyalty/runs", headers, b'{"as_of": "' + b"9" * 2_000_000 + b'"}')
+    status, body = api(
+        "POST", "/backoffice/jobs/nightly_loyalty/runs", headers, b'{"as_of": "' + b"9" * 2_000_000 + b'"}'
+    )
     assert (status, body["code"]) == (413, "REQUEST_TOO_LARGE")
     status, body = api("POST", "/backoffice/jobs/nightly_loyalty/runs", headers, b'{"as_of": NaN}')
     assert (status, body["code"]) == (400, "MALFORMED_JSON")
@@ -168,7 +170,11 @@ def test_far_returned_at_is_400(api, auth):
     pos = auth("pos-1", "pos")
     status, _ = api("PUT", "/receipts/R-RET", pos, _receipt())
     assert status in (200, 201)
-    body = {"return_id": "RET-1", "returned_at": "9999-12-31T23:00:00+00:00", "lines": [{"line_id": "1", "quantity": 1}]}
+    body = {
+        "return_id": "RET-1",
+        "returned_at": "9999-12-31T23:00:00+00:00",
+        "lines": [{"line_id": "1", "quantity": 1}],
+    }
     status, answer = api("POST", "/receipts/R-RET/returns", pos, body)
     assert (status, answer["code"]) == (400, "INVALID_REQUEST")
     assert "returned_at" in [e["field"] for e in answer["details"]["errors"]]
@@ -180,7 +186,9 @@ def test_control_characters_in_any_text_field_are_400_naming_it(api, auth, text)
     base |= {"newsletter": False, "partner_data_sharing": False}
     status, body = api("POST", "/members", auth("m-ctl"), {**base, "first_name": text})
     assert (status, body["code"]) == (400, "INVALID_REQUEST")
-    assert body["details"]["errors"] == [{"field": "first_name", "problem": "Value error, must not contain control characters"}]
+    assert body["details"]["errors"] == [
+        {"field": "first_name", "problem": "Value error, must not contain control characters"}
+    ]
     address = {"street": f"Dam{text}", "house_number": 1, "postcode": "1012 JS", "city": "Amsterdam", "country": "NL"}
     status, body = api("POST", "/members", auth("m-ctl"), {**base, "email": f"j{text}@example.nl", "address": address})
     assert status == 400
@@ -204,7 +212,10 @@ def test_wrong_content_type_is_415_in_the_contract_body_and_ignored_without_a_bo
     headers = {**auth("bo", "backoffice"), "Content-Type": "text/plain"}
     response = client.http.post("/backoffice/jobs/nightly_loyalty/runs", headers=headers, body=b"{}")
     assert response.status_code == 415
-    assert json.loads(response.body) == {"code": "UNSUPPORTED_MEDIA_TYPE", "message": "Unsupported media type: text/plain"}
+    assert json.loads(response.body) == {
+        "code": "UNSUPPORTED_MEDIA_TYPE",
+        "message": "Unsupported media type: text/plain",
+    }
     _cors(response)
     response = client.http.get("/health", headers={"Content-Type": "text/plain"})
     assert response.status_code == 200
@@ -257,14 +268,14 @@ def test_every_error_the_api_gives_is_documented():
         ({"participant": {"email": "jan\x01@example.nl"}}, "participant.email"),
     ],
 )
-def test_trade_in_registration_with_far_dates_huge_numbers_or_control_characters_is_400(tradein, changes, field):
+def test_trade_in_registration_with_far_dates_huge_numbers_or_control_characters_is_400(tradein, changes, field):  # noqa: F811
     tradein.receipt("R-FAR")
     status, body = tradein.register("R-FAR", **changes)
     assert (status, body["code"]) == (400, "INVALID_REQUEST"), body
     assert field in [e["field"] for e in body["details"]["errors"]]
 
 
-def test_far_received_on_is_400(tradein):
+def test_far_received_on_is_400(tradein):  # noqa: F811
     number = tradein.claim_for("R-RCV")
     status, body = tradein.bo("POST", f"/backoffice/claims/{number}/device-received", {"received_on": "9999-12-31"})
     assert (status, body["code"]) == (400, "INVALID_REQUEST")

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import boto3
-from botocore.config import Config
 import requests
+from botocore.config import Config
 
 from scripts.local_stack import JOIN
 
@@ -89,7 +89,9 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
         )
         assert (wrong_type.status_code, wrong_type.json()["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
         assert wrong_type.headers["Access-Control-Allow-Origin"] == "*"
-        plain_get = requests.get(f"http://127.0.0.1:{api_port}/health", headers={"Content-Type": "text/plain"}, timeout=5)
+        plain_get = requests.get(
+            f"http://127.0.0.1:{api_port}/health", headers={"Content-Type": "text/plain"}, timeout=5
+        )
         assert plain_get.status_code == 200
 
         member_line = next(line for line in lines if line.strip().startswith("member "))

@@ -57,7 +57,13 @@ def test_debug_logs_of_a_member_and_a_claim_carry_no_personal_data(tradein, ever
         "POST",
         "/members",
         tradein.auth("m-canary"),
-        {"email": CANARY_EMAIL, "first_name": CANARY_NAME, "last_name": "Vogel", "newsletter": True, "partner_data_sharing": False},
+        {
+            "email": CANARY_EMAIL,
+            "first_name": CANARY_NAME,
+            "last_name": "Vogel",
+            "newsletter": True,
+            "partner_data_sharing": False,
+        },
     )
     assert status == 201
     tradein.api("GET", "/members/me", tradein.auth("m-canary"))
