@@ -12,7 +12,7 @@ from chalice import Chalice, Cron
 
 from chalicelib import clock, nightly
 from chalicelib.coupons.api import bp as coupons_bp
-from chalicelib.http import cors_config, error_middleware
+from chalicelib.http import accept_any_media_type_without_body, cors_config, error_middleware
 from chalicelib.loyalty.api import bp as loyalty_bp
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
@@ -42,6 +42,7 @@ def correlation_id(event: Any, get_response: Any) -> Any:
 
 for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp, tradein_backoffice_bp):
     app.register_blueprint(blueprint)
+accept_any_media_type_without_body(app)
 
 
 # Schedules run in UTC: 01:30 UTC is 02:30 or 03:30 in Amsterdam, always the same local date.

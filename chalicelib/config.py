@@ -65,9 +65,11 @@ class Settings(BaseSettings):
     employee_email_domains: list[str] = ["mediamarkt.nl", "microsoft.com", "intel.com"]
     proof_max_bytes: int = 10 * 1024 * 1024
     proof_upload_seconds: int = 900
-    organiser_iban: str = "NL91ABNA0417164300"
-    organiser_bic: str = "ABNANL2A"
-    organiser_name: str = "MediaMarkt Trade-in"
+    # The paying account of every pain.001 file: no default, a deploy parameter outside the dev and
+    # test stages (whose .chalice/config.json sets a sample account); payouts refuse to start without.
+    organiser_iban: str = ""
+    organiser_bic: str = ""
+    organiser_name: str = ""
     tradein_incomplete_working_days: int = 7  # T7
     tradein_return_request_working_days: int = 14  # T10
     tradein_payout_within_days: int = 30  # T11

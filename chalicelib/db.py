@@ -5,6 +5,7 @@ boto3 and PynamoDB both follow AWS_ENDPOINT_URL (moto's server locally, in-proce
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -12,6 +13,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pynamodb.connection.base
+from botocore.config import Config
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
@@ -42,11 +44,20 @@ def table_name(name: str) -> str:
     return f"{settings().table_prefix}{name}"
 
 
+def _s3_config() -> Config:
+    """S3 signs with SigV4: S3 refuses SigV2 on buckets made after June 2020, presigned POSTs and
+    GET links included. Virtual-hosted addresses on AWS; path style on a local endpoint (moto's
+    server at 127.0.0.1 has no bucket subdomains)."""
+    local = bool(os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
+    return Config(signature_version="s3v4", s3={"addressing_style": "path" if local else "virtual"})
+
+
 @lru_cache(maxsize=16)
 def client(service: str) -> Any:
     """A cached boto3 client for `service` in the configured region."""
     session = boto3.session.Session(botocore_session=botocore_session())
-    return session.client(service, region_name=settings().aws_region)
+    config = _s3_config() if service == "s3" else None
+    return session.client(service, region_name=settings().aws_region, config=config)
 
 
 @lru_cache(maxsize=1)

@@ -57,6 +57,11 @@ class Gone(AppError):
     default_code = "GONE"
 
 
+class PayloadTooLarge(AppError):
+    status = 413
+    default_code = "REQUEST_TOO_LARGE"
+
+
 class Unprocessable(AppError):
     status = 422
     default_code = "UNPROCESSABLE"

@@ -1,18 +1,26 @@
-"""HTTP plumbing shared by every blueprint: body parsing, responses, the error middleware."""
+"""HTTP plumbing shared by every blueprint: body parsing, responses, the error middleware.
+
+Every answer of the API carries the contract's error body `{code, message, details?}`: our own
+errors (AppError), bad input of any shape (too large, too deep, control characters), Chalice's
+own answers (415, 405, its 500 for an exception in a view) and anything unexpected (500 INTERNAL).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import re
+import unicodedata
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from chalice import CORSConfig, Response
+from chalice import Chalice, CORSConfig, Response
 from chalice.app import Request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from chalicelib.errors import AppError, BadRequest
+from chalicelib.errors import AppError, BadRequest, PayloadTooLarge
 from chalicelib.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,20 +39,97 @@ def cors_config() -> CORSConfig:
     )
 
 
+MAX_BODY_BYTES = 1024 * 1024  # far above any request of the contract (proofs go to S3 directly)
+MAX_JSON_DEPTH = 32  # the deepest request of the contract nests 4 levels
+CONTROL_CHARACTERS = "must not contain control characters"
+# Dates and numbers of any request lie in these ranges, so that no date arithmetic of the rules
+# overflows (9999-12-31 plus a day) and every number fits DynamoDB and JSON clients exactly.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+LARGEST_INT = 2**53 - 1
+OUT_OF_RANGE = f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+TOO_LARGE = f"must lie between -{LARGEST_INT} and {LARGEST_INT}"
+
+
+def _out_of_range(value: Any) -> str | None:
+    """Why a date or number anywhere in `value` is out of range (None when all are in range)."""
+    if isinstance(value, datetime):
+        return None if EARLIEST <= value.date() <= LATEST else OUT_OF_RANGE
+    if isinstance(value, date):
+        return None if EARLIEST <= value <= LATEST else OUT_OF_RANGE
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if abs(value) <= LARGEST_INT else TOO_LARGE
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return next((why for why in map(_out_of_range, value) if why), None)
+    return None
+
+
+def control_character_in(value: Any) -> bool:
+    """Whether a string anywhere in `value` (str, or lists/dicts of them) has a control character.
+
+    Control characters (Unicode category Cc: C0, DEL, C1, also tab and newline) have no place in
+    any field of this API: SES refuses them in addresses, they forge log lines and CSV rows.
+    """
+    if isinstance(value, str):
+        return any(unicodedata.category(ch) == "Cc" for ch in value)
+    if isinstance(value, dict):
+        return any(control_character_in(k) or control_character_in(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(control_character_in(v) for v in value)
+    return False
+
+
 class Body(BaseModel):
-    """Base of every request model: unknown fields are a 400, types are not coerced loosely."""
+    """Base of every request model: unknown fields are a 400, types are not coerced loosely, no
+    text anywhere in it holds a control character, and every date and number is in range (the
+    checks apply to every field of every subclass; nested models are Bodies too)."""
 
     # defer_build: each model's validator is built at its first use, not on every cold start.
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, allow_inf_nan=False, defer_build=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _boundary_checks(cls, value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value
+        if control_character_in(value):
+            raise ValueError(CONTROL_CHARACTERS)
+        problem = _out_of_range(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def _depth(data: Any) -> int:
+    """How deeply `data` nests lists and objects (iteratively: deep input must not recurse)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def parse(request: Request, model: type[M]) -> M:
     """Parse and validate a JSON request body; malformed input is a 400 with the field errors."""
     raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("REQUEST_TOO_LARGE", f"Request body is larger than {MAX_BODY_BYTES} bytes")
+    too_deep = BadRequest("MALFORMED_JSON", f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        data = json.loads(raw) if raw.strip() else {}
+        data = json.loads(raw, parse_constant=_no_constant) if raw.strip() else {}
+    except RecursionError:  # nested beyond the parser's stack
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("MALFORMED_JSON", f"Request body is not valid JSON: {exc}") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise too_deep
     return validate(data, model)
 
 
@@ -87,7 +172,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
         raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out") from None
     if not isinstance(value, dict):
         raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
@@ -98,10 +183,58 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body=body, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
 
 
+# Chalice's own error codes (its `{"Code", "Message"}` bodies) in the contract's words.
+CHALICE_CODES = {
+    "UnsupportedMediaType": "UNSUPPORTED_MEDIA_TYPE",
+    "MethodNotAllowedError": "METHOD_NOT_ALLOWED",
+    "InternalServerError": "INTERNAL",
+    "BadRequest": "BAD_REQUEST",
+}
+INTERNAL_MESSAGE = "An internal error occurred; it has been logged"
+
+
+def _contract_body(response: Response) -> Response:
+    """Chalice's own error answers (415, 405, its 500 for an exception in a view) in our shape."""
+    body = response.body
+    ours = isinstance(body, dict) and isinstance(body.get("code"), str) and isinstance(body.get("message"), str)
+    if response.status_code < 400 or ours:
+        return response
+    theirs = body if isinstance(body, dict) else {}
+    name = str(theirs.get("Code", ""))
+    if response.status_code >= 500:
+        code, message = "INTERNAL", INTERNAL_MESSAGE
+    else:
+        code = CHALICE_CODES.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Error")).upper()
+        message = str(theirs.get("Message") or "") or code.replace("_", " ").capitalize()
+    headers = {**cors_config().get_access_control_headers(), **response.headers, **JSON_HEADERS}
+    return json_response({"code": code or "BAD_REQUEST", "message": message}, response.status_code, headers)
+
+
+def _refuse_control_characters_in_parameters(request: Any) -> None:
+    """Path and query parameters are keys and filters: the same rule as every text field."""
+    if not isinstance(request, Request):
+        return
+    for where, params in (("path", request.uri_params), ("query", request.query_params)):
+        for name, value in (params or {}).items():
+            if control_character_in(name) or control_character_in(value):
+                field = f"{where}.{name}" if not control_character_in(name) else where
+                errors = [{"field": field, "problem": CONTROL_CHARACTERS}]
+                raise BadRequest("INVALID_REQUEST", "Request parameters failed validation", {"errors": errors})
+
+
+def accept_any_media_type_without_body(app: Chalice) -> None:
+    """GET, HEAD and DELETE read no body, so their Content-Type is not checked (Chalice's 415)."""
+    for methods in app.routes.values():
+        for method, entry in methods.items():
+            if method in ("GET", "HEAD", "DELETE"):
+                entry.content_types = ["*/*"]
+
+
 def error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """Turn AppError into the contract's error body; everything else stays a 500 (a bug)."""
+    """Every error in the contract's body, with CORS headers (browsers read error bodies too)."""
     try:
-        return get_response(event)
+        _refuse_control_characters_in_parameters(event)
+        return _contract_body(get_response(event))
     except AppError as exc:
         if exc.status >= 500:
             logger.exception("request failed", extra={"code": exc.code})
@@ -109,3 +242,8 @@ def error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Res
             logger.info("request refused", extra={"code": exc.code, "status": exc.status})
         # Chalice adds CORS headers only to responses its view returned, not to these.
         return json_response(exc.body(), exc.status, cors_config().get_access_control_headers())
+    except Exception:
+        # A bug: logged with its traceback (scrubbed of personal data by the logger's filter).
+        logger.exception("unexpected error")
+        body = {"code": "INTERNAL", "message": INTERNAL_MESSAGE}
+        return json_response(body, 500, cors_config().get_access_control_headers())

@@ -30,4 +30,20 @@ def document() -> dict[str, Any]:
                 doc.setdefault("tags", []).extend(value)
             else:
                 doc.setdefault(key, value)
+    _add_common_errors(doc)
     return doc
+
+
+# Answers any operation can give, whatever its fragment lists (chalicelib.http makes them).
+COMMON_ERRORS = {"405": "MethodNotAllowed", "500": "Internal"}
+BODY_ERRORS = {"400": "BadRequest", "413": "PayloadTooLarge", "415": "UnsupportedMediaType"}
+
+
+def _add_common_errors(doc: dict[str, Any]) -> None:
+    for operations in doc.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            extra = {**COMMON_ERRORS, **(BODY_ERRORS if method in ("post", "put", "patch") else {})}
+            for status, name in extra.items():
+                operation["responses"].setdefault(status, {"$ref": f"#/components/responses/{name}"})

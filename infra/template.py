@@ -198,6 +198,22 @@ def parameters() -> dict[str, Any]:
             "AllowedPattern": "^[\\w+]+$",
             "Description": "The app client id that tokens must be issued for.",
         },
+        "OrganiserIban": {
+            "Type": "String",
+            "AllowedPattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
+            "Description": "IBAN of the account every reward payout (pain.001) is paid from; no default.",
+        },
+        "OrganiserBic": {
+            "Type": "String",
+            "AllowedPattern": "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$",
+            "Description": "BIC of the paying account.",
+        },
+        "OrganiserName": {
+            "Type": "String",
+            "MinLength": 1,
+            "MaxLength": 70,
+            "Description": "Account holder name of the paying account, as the bank knows it.",
+        },
         "LogRetentionDays": {
             "Type": "Number",
             "Default": 30,
@@ -362,6 +378,9 @@ def function_overrides() -> dict[str, Any]:
         "SES_SENDER": {"Ref": "SesSender"},
         "COGNITO_USER_POOL_ID": {"Ref": "CognitoUserPoolId"},
         "COGNITO_APP_CLIENT_ID": {"Ref": "CognitoAppClientId"},
+        "ORGANISER_IBAN": {"Ref": "OrganiserIban"},
+        "ORGANISER_BIC": {"Ref": "OrganiserBic"},
+        "ORGANISER_NAME": {"Ref": "OrganiserName"},
     }
     resources: dict[str, Any] = {}
     for (function, role), (suffix, policy_file) in FUNCTIONS.items():

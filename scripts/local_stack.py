@@ -192,12 +192,24 @@ def wait_for_http(url: str, timeout: float, alive: Callable[[], bool]) -> bool:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on `port`. SO_REUSEADDR as the servers themselves bind, so connections of
+    the last run still in TIME_WAIT (a minute after Ctrl-C) do not count as "in use"."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
             return False
     return True
+
+
+def project_python() -> str:
+    """The Python running this script (the project's venv under `make run`), as a newcomer types it."""
+    python = Path(sys.executable)
+    try:
+        return str(python.relative_to(ROOT))
+    except ValueError:
+        return str(python)
 
 
 def banner(api_url: str, moto_url: str, campaign_ids: list[str]) -> str:
@@ -214,7 +226,7 @@ def banner(api_url: str, moto_url: str, campaign_ids: list[str]) -> str:
             f"  API            {api_url}",
             f"  AWS (moto)     {moto_url}   (dashboard: {moto_url}/moto-api/)",
             f"  campaigns      {', '.join(campaign_ids) or '-'}",
-            "Dev tokens (valid 24 h; mint more with `python scripts/mint_token.py SUBJECT [ROLE ...]`):",
+            f"Dev tokens (valid 24 h; mint more with `{project_python()} scripts/mint_token.py SUBJECT [ROLE ...]`):",
             f"  member      demo-member      {member}",
             f"  pos         demo-pos         {pos}",
             f"  backoffice  demo-backoffice  {backoffice}",

@@ -49,6 +49,22 @@ class Debtor:
     bic: str
 
 
+class PayoutAccountMissing(RuntimeError):
+    """No paying account is configured: no payout file may be made (T11)."""
+
+
+def organiser_account(iban: str, bic: str, name: str) -> Debtor:
+    """The organiser's paying account from the settings, refused when any part is missing."""
+    given = {"ORGANISER_IBAN": iban.strip(), "ORGANISER_BIC": bic.strip(), "ORGANISER_NAME": name.strip()}
+    missing = [variable for variable, value in given.items() if not value]
+    if missing:
+        raise PayoutAccountMissing(
+            f"no payout file made: {', '.join(missing)} not set (deploy parameters OrganiserIban, "
+            "OrganiserBic, OrganiserName)"
+        )
+    return Debtor(name=given["ORGANISER_NAME"], iban=given["ORGANISER_IBAN"], bic=given["ORGANISER_BIC"])
+
+
 @dataclass(frozen=True)
 class Payment:
     """One reward transfer; `end_to_end_id` is the claim number, `amount_cents` integer cents (G4)."""

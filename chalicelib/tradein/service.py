@@ -972,7 +972,7 @@ def void_returned(now: datetime) -> int:
 
 def _debtor() -> sepa.Debtor:
     cfg = settings()
-    return sepa.Debtor(name=cfg.organiser_name, iban=cfg.organiser_iban, bic=cfg.organiser_bic)
+    return sepa.organiser_account(cfg.organiser_iban, cfg.organiser_bic, cfg.organiser_name)
 
 
 def schedule_payouts(today: date, now: datetime, failures: ItemFailures) -> list[str]:
@@ -987,15 +987,24 @@ def schedule_payouts(today: date, now: datetime, failures: ItemFailures) -> list
                 if claim is not None:
                     due.append(claim)
     batches: list[str] = []
+    if not due:
+        return batches
+    try:
+        debtor = _debtor()  # before any file: without the paying account, no batch is started
+    except sepa.PayoutAccountMissing as exc:
+        logger.error("payouts not started", extra={"reason": str(exc), "claims_due": len(due)})
+        raise
     for chunk in _chunks(sorted(due, key=lambda c: c.claim_number), 90):
         with failures.item("schedule_payouts", _batch_id(today, chunk)):
-            scheduled = _schedule_batch(chunk, today, now, failures)
+            scheduled = _schedule_batch(chunk, debtor, today, now, failures)
             if scheduled:
                 batches.append(scheduled)
     return batches
 
 
-def _schedule_batch(chunk: list[rules.Claim], today: date, now: datetime, failures: ItemFailures) -> str | None:
+def _schedule_batch(
+    chunk: list[rules.Claim], debtor: sepa.Debtor, today: date, now: datetime, failures: ItemFailures
+) -> str | None:
     """One SEPA batch (T11): the pain.001 file, then the batch and its claims' moves in one transaction."""
     latest = min(rules.payout_latest_date(c.success_notified_on or today, policy()) for c in chunk)
     execution = rules.payout_execution_date(today, latest)
@@ -1010,7 +1019,7 @@ def _schedule_batch(chunk: list[rules.Claim], today: date, now: datetime, failur
         )
         for c in chunk
     ]
-    xml = sepa.pain001(batch_id, execution, _debtor(), payments, created_at=now.replace(tzinfo=None, microsecond=0))
+    xml = sepa.pain001(batch_id, execution, debtor, payments, created_at=now.replace(tzinfo=None, microsecond=0))
     file_key = f"payouts/{batch_id}.xml"
     client("s3").put_object(Bucket=settings().proofs_bucket, Key=file_key, Body=xml, ContentType="application/xml")
     changes = []

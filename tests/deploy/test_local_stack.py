@@ -14,6 +14,7 @@ from pathlib import Path
 
 import boto3
 import requests
+from botocore.config import Config
 
 from scripts.local_stack import JOIN
 
@@ -80,6 +81,18 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
         health = requests.get(f"http://127.0.0.1:{api_port}/health", timeout=5)
         assert health.status_code == 200
         assert health.json()["status"] == "ok"
+        # chalice local answers Chalice's own errors in the contract's body too (issue 9, item 11)
+        wrong_method = requests.delete(f"http://127.0.0.1:{api_port}/health", timeout=5)
+        assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
+        wrong_type = requests.post(
+            f"http://127.0.0.1:{api_port}/members", data="{}", headers={"Content-Type": "text/plain"}, timeout=5
+        )
+        assert (wrong_type.status_code, wrong_type.json()["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+        assert wrong_type.headers["Access-Control-Allow-Origin"] == "*"
+        plain_get = requests.get(
+            f"http://127.0.0.1:{api_port}/health", headers={"Content-Type": "text/plain"}, timeout=5
+        )
+        assert plain_get.status_code == 200
 
         member_line = next(line for line in lines if line.strip().startswith("member "))
         member_token = member_line.split()[-1]
@@ -97,9 +110,11 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
             region_name="eu-west-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),  # as chalicelib.db signs
         )
         post = s3.generate_presigned_post("loyalty-dev-proofs", "proofs/SMOKE-1/receipt.pdf", ExpiresIn=300)
         upload = requests.post(post["url"], data=post["fields"], files={"file": ("r.pdf", b"%PDF-1.4\n")}, timeout=5)
+        assert post["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
         assert upload.status_code == 204
         assert wait_for("bridge: delivered ['proofs/SMOKE-1/receipt.pdf']", timeout=20), "".join(lines)
 
@@ -116,3 +131,34 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
     for port in (moto_port, api_port):
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
+
+
+def test_a_port_whose_last_connections_wait_in_time_wait_is_free_again() -> None:
+    """`make run` right after Ctrl-C: the old server's connections linger in TIME_WAIT."""
+    from scripts.local_stack import HOST, port_is_free
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the stack's servers bind
+    server.bind((HOST, 0))
+    server.listen()
+    port = server.getsockname()[1]
+    assert not port_is_free(port)  # something listens: in use
+    peer = socket.create_connection((HOST, port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server side closes first, so the port's connection enters TIME_WAIT
+    peer.recv(1)
+    peer.close()
+    server.close()
+    time.sleep(0.1)
+    tcp = Path("/proc/net/tcp").read_text()
+    assert f":{port:04X} " in tcp  # the TIME_WAIT entry is there
+    assert port_is_free(port)
+
+
+def test_the_banner_names_the_projects_python_for_minting_tokens() -> None:
+    from scripts.local_stack import banner, project_python
+
+    text = banner("http://127.0.0.1:8000", "http://127.0.0.1:5001", [])
+    assert f"`{project_python()} scripts/mint_token.py SUBJECT" in text
+    assert Path(ROOT / project_python()).resolve() == Path(sys.executable).resolve()
+    assert "`python scripts" not in text

@@ -189,3 +189,18 @@ def test_nightly_jobs_are_sized_for_their_work_and_never_overlap() -> None:
         assert config["lambda_timeout"] == 900
         assert config["reserved_concurrency"] == 1
     assert stage["lambda_functions"]["api_handler"]["lambda_timeout"] <= 29  # API Gateway's integration limit
+
+
+@pytest.mark.rule("T11")
+def test_the_paying_account_is_a_required_parameter_in_every_functions_environment(merged):
+    for name in ("OrganiserIban", "OrganiserBic", "OrganiserName"):
+        assert "Default" not in merged["Parameters"][name], name
+    for function in ("APIHandler", "NightlyTradein"):
+        variables = merged["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["ORGANISER_IBAN"] == {"Ref": "OrganiserIban"}
+        assert variables["ORGANISER_BIC"] == {"Ref": "OrganiserBic"}
+        assert variables["ORGANISER_NAME"] == {"Ref": "OrganiserName"}
+    stages = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]
+    assert not {"ORGANISER_IBAN", "ORGANISER_BIC", "ORGANISER_NAME"} & set(stages["prod"]["environment_variables"])
+    for sample in ("dev", "test"):
+        assert stages[sample]["environment_variables"]["ORGANISER_IBAN"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 
 import jwt
@@ -88,35 +91,132 @@ def test_member_token_on_pos_route_is_forbidden():
         auth.require(_request({"Authorization": f"Bearer {auth.mint_dev_token('m-1')}"}), "pos")
 
 
-def test_cognito_mode_verifies_rs256_against_the_jwks(monkeypatch):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+POOL_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool"
+
+
+@pytest.fixture
+def cognito(monkeypatch):
+    """Cognito mode against a JWKS served over real HTTP from this test (keys made here).
+
+    Yields sign(claims, key=the pool's key) and the list of JWKS URLs the app asked for.
+    """
+    pool_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(pool_key.public_key()))
+    jwks = json.dumps({"keys": [{**jwk, "kid": "pool-key-1", "alg": "RS256", "use": "sig"}]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(jwks)))
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Jwks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    asked: list[str] = []
+
+    def client_for(url: str) -> jwt.PyJWKClient:
+        asked.append(url)
+        return jwt.PyJWKClient(f"http://127.0.0.1:{server.server_address[1]}/jwks.json", cache_keys=False)
+
+    monkeypatch.setattr(auth, "_jwks_client", client_for)
     monkeypatch.setenv("AUTH_MODE", "cognito")
     monkeypatch.setenv("COGNITO_USER_POOL_ID", "eu-west-1_pool")
     monkeypatch.setenv("COGNITO_APP_CLIENT_ID", "client-1")
-    issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool"
-    seen_urls: list[str] = []
 
-    class FakeJwks:
-        def get_signing_key_from_jwt(self, token: str) -> SimpleNamespace:
-            return SimpleNamespace(key=key.public_key())
+    def sign(claims: dict[str, object], key: rsa.RSAPrivateKey = pool_key) -> str:
+        base = {"iss": POOL_ISSUER, "iat": int(time.time()), "exp": int(time.time()) + 60}
+        return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "pool-key-1"})
 
-    def fake_client(url: str) -> FakeJwks:
-        seen_urls.append(url)
-        return FakeJwks()
+    yield sign, asked
+    server.shutdown()
+    thread.join()
 
-    monkeypatch.setattr(auth, "_jwks_client", fake_client)
-    claims = {"sub": "bo-1", "cognito:groups": ["backoffice"], "iss": issuer, "client_id": "client-1"}
-    good = jwt.encode({**claims, "exp": int(time.time()) + 60}, key, algorithm="RS256")
-    principal = auth.require(_request({"Authorization": f"Bearer {good}"}), "backoffice")
-    assert principal.subject == "bo-1"
-    assert seen_urls == [f"{issuer}/.well-known/jwks.json"]
 
-    other_client = jwt.encode({**claims, "client_id": "x", "exp": int(time.time()) + 60}, key, algorithm="RS256")
+def _bearer(token: str) -> Request:
+    return _request({"Authorization": f"Bearer {token}"})
+
+
+def test_cognito_access_and_id_tokens_are_accepted_as_cognito_documents(cognito):
+    sign, asked = cognito
+    access = sign({"sub": "bo-1", "token_use": "access", "client_id": "client-1", "cognito:groups": ["backoffice"]})
+    assert auth.require(_bearer(access), "backoffice").subject == "bo-1"
+    id_token = sign({"sub": "m-7", "token_use": "id", "aud": "client-1", "email": "x@example.com"})
+    member = auth.require(_bearer(id_token), "member")
+    assert (member.subject, member.groups) == ("m-7", {"member"})
+    id_backoffice = sign({"sub": "bo-2", "token_use": "id", "aud": "client-1", "cognito:groups": ["backoffice"]})
+    assert auth.require(_bearer(id_backoffice), "backoffice").subject == "bo-2"
+    assert set(asked) == {f"{POOL_ISSUER}/.well-known/jwks.json"}
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"token_use": "access", "client_id": "other-client"},
+        {"token_use": "id", "aud": "other-client"},
+        {"token_use": "id", "client_id": "client-1"},  # an ID token names its client in aud
+        {"token_use": "access", "aud": "client-1"},  # an access token names it in client_id
+        {"client_id": "client-1"},  # no token_use
+        {"token_use": "refresh", "client_id": "client-1"},
+        {"token_use": "access", "client_id": "client-1", "iss": "https://cognito-idp.eu-west-1.amazonaws.com/other"},
+        {"token_use": "access", "client_id": "client-1", "exp": int(time.time()) - 10},
+    ],
+)
+def test_cognito_tokens_for_another_client_use_or_issuer_are_refused(cognito, claims):
+    sign, _ = cognito
+    with pytest.raises(Unauthorized) as refused:
+        auth.authenticate(_bearer(sign({"sub": "bo-1", "cognito:groups": ["backoffice"], **claims})))
+    assert refused.value.code == "INVALID_TOKEN"
+
+
+def test_cognito_refuses_other_keys_and_hs256_and_reads_groups_only_from_the_pool(cognito):
+    sign, _ = cognito
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    access = {"sub": "bo-1", "token_use": "access", "client_id": "client-1"}
     with pytest.raises(Unauthorized):
-        auth.authenticate(_request({"Authorization": f"Bearer {other_client}"}))
-    hs256 = auth.mint_dev_token("bo-1", ["backoffice"])
+        auth.authenticate(_bearer(sign({**access, "cognito:groups": ["backoffice"]}, key=stranger)))
     with pytest.raises(Unauthorized):
-        auth.authenticate(_request({"Authorization": f"Bearer {hs256}"}))
+        auth.authenticate(_bearer(auth.mint_dev_token("bo-1", ["backoffice"])))
+    # A `groups` claim is not the user pool's: it grants nothing in cognito mode.
+    with pytest.raises(Forbidden):
+        auth.require(_bearer(sign({**access, "groups": ["backoffice"]})), "backoffice")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "bo", "groups": {"backoffice": False}},
+        {"sub": "bo", "groups": "backoffice"},
+        {"sub": "bo", "groups": 5},
+        {"sub": "bo", "groups": [5]},
+        {"sub": "bo", "groups": [["backoffice"]]},
+        {"sub": ""},
+        {"sub": 7},
+        {"sub": None},
+        {"groups": ["backoffice"]},
+    ],
+)
+def test_dev_claims_of_the_wrong_shape_are_invalid_tokens(claims):
+    token = jwt.encode({"exp": int(time.time()) + 60, **claims}, settings().auth_dev_secret, algorithm="HS256")
+    with pytest.raises(Unauthorized) as refused:
+        auth.authenticate(_bearer(token))
+    assert refused.value.code == "INVALID_TOKEN"
+
+
+def test_dev_tokens_without_exp_are_refused_and_unknown_groups_grant_nothing():
+    secret = settings().auth_dev_secret
+    forever = jwt.encode({"sub": "bo", "groups": ["backoffice"]}, secret, algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        auth.authenticate(_bearer(forever))
+    odd = jwt.encode({"sub": "p", "groups": ["admin", "pos"], "exp": int(time.time()) + 60}, secret, algorithm="HS256")
+    assert auth.authenticate(_bearer(odd)).groups == {"pos"}
+    unknown = jwt.encode({"sub": "m", "groups": ["admin"], "exp": int(time.time()) + 60}, secret, algorithm="HS256")
+    assert auth.authenticate(_bearer(unknown)).groups == {"member"}
 
 
 def test_random_codes_use_only_unambiguous_characters():
