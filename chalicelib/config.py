@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     ses_sender: str = "noreply@example.com"
     proof_upload_queue: str = ""  # local event bridge only: SQS queue fed by the bucket
     cors_allow_origin: str = "*"
+    # nightly fan-out: the SQS queue of units of work that the `nightly_worker` Lambda drains
+    nightly_queue: str = "loyalty-dev-nightly-work"
+    nightly_parallelism: int = Field(default=8, ge=2, le=1000)  # concurrent workers (template)
+    nightly_page_size: int = Field(default=200, ge=1, le=1000)  # items per page of a unit
+    nightly_time_margin_seconds: int = 60  # a worker hands the rest on when less time is left
+    nightly_max_receives: int = Field(default=5, ge=2)  # then the unit is recorded failed (DLQ)
 
     # loyalty (L1, L6, L7, L8, L9, L12)
     cents_per_point: int = 100
