@@ -194,7 +194,12 @@ def drain(client: Client) -> Callable[..., int]:
             event["Records"][0]["attributes"]["ApproximateReceiveCount"] = message["Attributes"][
                 "ApproximateReceiveCount"
             ]
-            client.lambda_.invoke("nightly_worker", event)
+            try:
+                client.lambda_.invoke("nightly_worker", event)
+            except Exception:
+                # Lambda failed: SQS would deliver the message again; here at once, not after the timeout.
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+                raise
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             handled += 1
         return handled
