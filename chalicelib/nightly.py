@@ -18,6 +18,7 @@ from chalicelib.runs.rules import step_summary
 
 JOBS = ("nightly_loyalty", "nightly_tradein")
 
+
 def _tradein_steps() -> dict[str, tuple[str, Callable[[date, datetime], Any]]]:
     """Each trade-in step as one unit: its summary key and how it is called."""
     from chalicelib.tradein import service

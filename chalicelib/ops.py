@@ -46,7 +46,8 @@ def start_job_run(job: str):  # type: ignore[no-untyped-def]
 def list_job_runs(job: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     request = bp.current_request
-    items, last = runs.recent(job, limit_param(request, default=20, maximum=100), decode_cursor(query(request, "cursor")))
+    limit = limit_param(request, default=20, maximum=100)
+    items, last = runs.recent(job, limit, decode_cursor(query(request, "cursor")))
     return json_response({"items": items, "next_cursor": encode_cursor(last)})
 
 

@@ -45,9 +45,9 @@ def _ensure_nightly_queue() -> str:
     """The queue of the nightly runs' units (deployed: the template's, with its dead-letter queue)."""
     visibility = str(settings().nightly_time_margin_seconds * 2)
     return str(
-        client("sqs").create_queue(
-            QueueName=settings().nightly_queue, Attributes={"VisibilityTimeout": visibility}
-        )["QueueUrl"]
+        client("sqs").create_queue(QueueName=settings().nightly_queue, Attributes={"VisibilityTimeout": visibility})[
+            "QueueUrl"
+        ]
     )
 
 

@@ -208,7 +208,9 @@ def drain(client: Client) -> Callable[..., int]:
 
 
 @pytest.fixture
-def run_job(api: Callable[..., Any], auth: Callable[..., dict[str, str]], drain: Callable[..., int]) -> Callable[..., Any]:
+def run_job(
+    api: Callable[..., Any], auth: Callable[..., dict[str, str]], drain: Callable[..., int]
+) -> Callable[..., Any]:
     """run_job("nightly_loyalty", "2017-09-09") -> the finished run, started through the route."""
 
     def start(job: str, as_of: str | None = None) -> Any:

@@ -580,7 +580,7 @@ def _one_lot(move: Callable[[Lot, date, NightlyCounts], None], lot: Lot, today: 
     """A nightly run never stops for one bad lot (API "Jobs"): it is reported and retried next run."""
     try:
         move(lot, today, counts)
-    except Exception as exc:  # noqa: BLE001 - any one lot's error is recorded, the page goes on
+    except Exception as exc:
         counts.failures.append({"id": f"lot:{lot.member_id}#{lot.lot_id}", "reason": type(exc).__name__})
 
 

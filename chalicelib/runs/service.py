@@ -105,7 +105,8 @@ def work(message: dict[str, Any], remaining_ms: Callable[[], int], receive_count
                 raise  # SQS delivers it again
             # The last delivery before the dead-letter queue: record the unit failed, so the run ends.
             logger.exception("unit failed", extra={"run_id": run_id, "unit": unit})
-            total, cursor, unit_failed = {"failures": [{"id": f"unit:{unit}", "reason": type(exc).__name__}]}, None, True
+            total = {"failures": [{"id": f"unit:{unit}", "reason": type(exc).__name__}]}
+            cursor, unit_failed = None, True
             break
         total, cursor, pages = rules.add_tally(total, summary), next_cursor, pages + 1
         if cursor is None or remaining_ms() < margin_ms:
