@@ -6,16 +6,19 @@ each is one line into its domain's jobs module.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice import Chalice, Cron
 
-from chalicelib import clock, nightly
+from chalicelib import clock
+from chalicelib.config import settings
 from chalicelib.coupons.api import bp as coupons_bp
 from chalicelib.http import accept_any_media_type_without_body, cors_config, error_middleware
 from chalicelib.loyalty.api import bp as loyalty_bp
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
+from chalicelib.runs import service as runs
 from chalicelib.tradein import jobs as tradein_jobs
 from chalicelib.tradein.api import bp as tradein_bp
 from chalicelib.tradein.backoffice_api import bp as tradein_backoffice_bp
@@ -56,6 +59,19 @@ def nightly_tradein(event: Any) -> dict[str, Any]:
     return _run_nightly("nightly_tradein", event)
 
 
+# The queue's name is fixed at deploy time like the table names (stage environment, NIGHTLY_QUEUE).
+@app.on_sqs_message(queue=settings().nightly_queue, batch_size=1, name="nightly_worker")
+def nightly_worker(event: Any) -> dict[str, Any]:
+    """Units of the nightly runs, one message at a time (chalicelib.runs.service.work)."""
+    results = [
+        runs.work(json.loads(record.body), event.context.get_remaining_time_in_millis, _receive_count(record))
+        for record in event
+    ]
+    if metrics.metric_set:
+        metrics.flush_metrics()
+    return {"processed": len(results), "results": results}
+
+
 @app.lambda_function(name="on_proof_uploaded")
 def on_proof_uploaded(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return tradein_jobs.on_proof_uploaded(event)
@@ -63,11 +79,12 @@ def on_proof_uploaded(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @tracer.capture_method
 def _run_nightly(job: str, event: Any) -> dict[str, Any]:
+    """The coordinator: records the run (one per schedule event) and enqueues its units."""
     today = clock.event_date(event)
     tracer.put_annotation(key="job", value=job)
     logger.set_correlation_id(getattr(event, "event_id", None))
-    summary = nightly.JOBS[job](today)
-    logger.info("nightly run done", extra={"job": job, "as_of": today.isoformat(), "summary": summary})
-    if metrics.metric_set:
-        metrics.flush_metrics()
-    return summary
+    return runs.start(job, today, trigger="schedule", event_id=getattr(event, "event_id", None))
+
+
+def _receive_count(record: Any) -> int:
+    return int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))

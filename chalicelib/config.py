@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     proof_upload_queue: str = ""  # local event bridge only: SQS queue fed by the bucket
     cors_allow_origin: str = "*"
     public_web_url: str = "http://127.0.0.1:8000/web"  # the web pages; e-mails link to its volg.html
+    # nightly fan-out: the SQS queue of units of work that the `nightly_worker` Lambda drains
+    nightly_queue: str = "loyalty-dev-nightly-work"
+    nightly_parallelism: int = Field(default=8, ge=2, le=1000)  # concurrent workers (template)
+    nightly_page_size: int = Field(default=200, ge=1, le=1000)  # items per page of a unit
+    nightly_time_margin_seconds: int = 60  # a worker hands the rest on when less time is left
+    nightly_max_receives: int = Field(default=5, ge=2)  # then the unit is recorded failed (DLQ)
 
     # loyalty (L1, L6, L7, L8, L9, L12)
     cents_per_point: int = 100

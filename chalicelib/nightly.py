@@ -1,14 +1,92 @@
-"""The nightly jobs, by name: what the schedules and the back office's catch-up route run."""
+"""The nightly jobs, by name, as units of work for the fan-out (chalicelib.runs).
+
+A job is a list of chains; the units of one chain run one after another (a lot matures before it
+can expire; the trade-in steps keep their order), chains run in parallel on the workers. A unit
+runs one page at a time: `run_unit` answers the page's summary (the interface contract: a dict,
+per-item failures under `failures`) and the cursor of the rest, None when the unit is done.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from chalicelib import clock
+from chalicelib.config import settings
+from chalicelib.runs.rules import step_summary
+
+JOBS = ("nightly_loyalty", "nightly_tradein")
+
+
+def _tradein_steps() -> dict[str, tuple[str, Callable[[date, datetime, Any], Any]]]:
+    """Each trade-in step as one unit: its summary key and how it is called (with the run's
+    ItemFailures, so one bad claim is recorded and the rest is done)."""
+    from chalicelib.tradein import service
+
+    return {
+        "finish_reviews": ("reviews_finished", service.finish_reviews),
+        "send_owed_emails": ("emails_sent", lambda today, now, failures: service.send_owed_emails(now, failures)),
+        "void_returned": ("voided", lambda today, now, failures: service.void_returned(now)),
+        "lapse_overdue": ("lapsed", service.lapse_overdue),
+        "mark_paid": ("paid", service.mark_paid),
+        "settle_batches": ("batches_settled", lambda today, now, failures: service.settle_batches(today, failures)),
+        "schedule_payouts": ("payout_batches", service.schedule_payouts),
+    }
+
+
+# The trade-in steps in the order of the old single loop (one chain).
+TRADEIN_UNITS = (
+    "finish_reviews",
+    "send_owed_emails",
+    "void_returned",
+    "lapse_overdue",
+    "mark_paid",
+    "settle_batches",
+    "schedule_payouts",
+)
+
+
+def plan(job: str) -> list[list[str]]:
+    """The chains of units of one run of `job`. Debt settlement (L11) is paid from maturing
+    points, so it runs inside each maturation unit; expiry of a shard follows its maturation."""
+    if job == "nightly_loyalty":
+        lots = [[f"mature:{s}", f"expire:{s}"] for s in range(settings().maturity_shards)]
+        coupons = [[f"coupons:{s}"] for s in range(settings().coupon_expiry_shards)]
+        return lots + coupons
+    if job == "nightly_tradein":
+        return [list(TRADEIN_UNITS)]
+    raise KeyError(job)
+
+
+def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:
+    """One page of one unit: its summary and the cursor of the rest (None: the unit is done)."""
+    if job == "nightly_loyalty":
+        kind, _, shard = unit.partition(":")
+        if kind == "mature":
+            from chalicelib.loyalty.jobs import mature
+
+            return mature(int(shard), as_of, cursor, limit)
+        if kind == "expire":
+            from chalicelib.loyalty.jobs import expire
+
+            return expire(int(shard), as_of, cursor, limit)
+        if kind == "coupons":
+            from chalicelib.coupons.jobs import expire_coupons_page
+
+            return expire_coupons_page(int(shard), as_of, cursor, limit)
+    if job == "nightly_tradein" and unit in TRADEIN_UNITS:
+        from chalicelib.tradein.isolation import ItemFailures
+
+        key, step = _tradein_steps()[unit]
+        failures = ItemFailures(job)
+        summary = step_summary(key, step(as_of, clock.now(), failures))
+        return ({**summary, "failures": failures.items} if failures.items else summary), None
+    raise KeyError(f"{job}:{unit}")
 
 
 def nightly_loyalty(today: date) -> dict[str, Any]:
-    """Mature (L6) and expire (L7) points, expire coupons (C2): everything due on or before `today`."""
+    """Mature (L6) and expire (L7) points, expire coupons (C2) in one loop (tests, one-off runs)."""
     from chalicelib.coupons.jobs import expire_coupons
     from chalicelib.loyalty.jobs import run_nightly
 
@@ -16,13 +94,7 @@ def nightly_loyalty(today: date) -> dict[str, Any]:
 
 
 def nightly_tradein(today: date) -> dict[str, Any]:
-    """Trade-in deadlines (T7, T8, T10), payouts (T11) and due e-mails (T6)."""
+    """Trade-in deadlines (T7, T8, T10), payouts (T11) and due e-mails (T6) in one loop."""
     from chalicelib.tradein.jobs import run_nightly
 
     return run_nightly(today)
-
-
-JOBS: dict[str, Callable[[date], dict[str, Any]]] = {
-    "nightly_loyalty": nightly_loyalty,
-    "nightly_tradein": nightly_tradein,
-}

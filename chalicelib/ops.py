@@ -1,4 +1,4 @@
-"""Routes that belong to no domain: health, the OpenAPI document, catch-up runs of nightly jobs."""
+"""Routes that belong to no domain: health, the OpenAPI document, runs of the nightly jobs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from pydantic import Field
 
 from chalicelib import clock, openapi
 from chalicelib.auth import require
-from chalicelib.errors import NotFound, Unprocessable
-from chalicelib.http import Body, json_response, parse
-from chalicelib.nightly import JOBS
-from chalicelib.observability import logger
+from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.runs import service as runs
 
 bp = Blueprint(__name__)
 
@@ -32,15 +30,28 @@ def openapi_document():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/jobs/{job}/runs", methods=["POST"])
-def run_job(job: str):  # type: ignore[no-untyped-def]
+def start_job_run(job: str):  # type: ignore[no-untyped-def]
+    """Starts a run in the background (the workers drain the queue): never inside this request."""
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, JobRunIn)
-    if job not in JOBS:
-        raise NotFound("JOB_NOT_FOUND", f"No job named {job}; known: {', '.join(JOBS)}")
+    runs.check_job(job)
     today = clock.today()
     as_of = body.as_of or today
-    if as_of > today:
-        raise Unprocessable("AS_OF_IN_FUTURE", "as_of may not be after today")
-    summary = JOBS[job](as_of)
-    logger.info("job run by back office", extra={"job": job, "as_of": as_of.isoformat()})
-    return json_response({"job": job, "as_of": as_of.isoformat(), "summary": summary})
+    runs.check_as_of(as_of, today)
+    run = runs.start(job, as_of, trigger="manual")
+    return json_response({k: run[k] for k in ("run_id", "job", "as_of", "status")}, status=202)
+
+
+@bp.route("/backoffice/jobs/{job}/runs", methods=["GET"])
+def list_job_runs(job: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    request = bp.current_request
+    limit = limit_param(request, default=20, maximum=100)
+    items, last = runs.recent(job, limit, decode_cursor(query(request, "cursor")))
+    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+
+
+@bp.route("/backoffice/jobs/{job}/runs/{run_id}", methods=["GET"])
+def get_job_run(job: str, run_id: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    return json_response(runs.get(job, run_id))

@@ -31,8 +31,24 @@ def provision() -> dict[str, Any]:
     created_tables = [model.Meta.table_name for model in all_models() if _ensure_table(model, existing)]
     _ensure_bucket()
     queue_url = _ensure_upload_notification()
+    work_queue = _ensure_nightly_queue()
     _ensure_ses_identity()
-    return {"tables_created": created_tables, "bucket": settings().proofs_bucket, "upload_queue": queue_url}
+    return {
+        "tables_created": created_tables,
+        "bucket": settings().proofs_bucket,
+        "upload_queue": queue_url,
+        "nightly_queue": work_queue,
+    }
+
+
+def _ensure_nightly_queue() -> str:
+    """The queue of the nightly runs' units (deployed: the template's, with its dead-letter queue)."""
+    visibility = str(settings().nightly_time_margin_seconds * 2)
+    return str(
+        client("sqs").create_queue(QueueName=settings().nightly_queue, Attributes={"VisibilityTimeout": visibility})[
+            "QueueUrl"
+        ]
+    )
 
 
 def _table_names() -> set[str]:

@@ -32,7 +32,11 @@ FUNCTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("NightlyLoyalty", "NightlyLoyaltyRole"): ("nightly-loyalty", "nightly_loyalty.json"),
     ("NightlyTradein", "NightlyTradeinRole"): ("nightly-tradein", "nightly_tradein.json"),
     ("OnProofUploaded", "OnProofUploadedRole"): ("on-proof-uploaded", "proof_upload.json"),
+    ("NightlyWorker", "NightlyWorkerRole"): ("nightly-worker", "nightly_worker.json"),
 }
+# The nightly work queue is named like the tables (`${TablePrefix}nightly-work`, NIGHTLY_QUEUE):
+# Chalice wires the worker's event source by that name when it packages app.py.
+WORK_QUEUE_SUFFIX = "nightly-work"
 
 # The functions' dependencies are one layer; `chalice package` (run by scripts/lambda_package.py
 # with Python 3.11) gives the functions the same runtime.
@@ -326,6 +330,60 @@ def bucket_resources() -> dict[str, Any]:
     }
 
 
+def nightly_resources(stage: str = STAGE) -> dict[str, Any]:
+    """The work queue of the nightly fan-out and its dead-letter queue, sized from the stage's
+    NIGHTLY_PARALLELISM: the worker's reserved concurrency and the event source's maximum
+    concurrency are the parallelism; a unit received NIGHTLY_MAX_RECEIVES times (the worker
+    records it failed on its last delivery) goes to the dead-letter queue."""
+    from chalicelib.config import Settings
+
+    config = stage_config(stage)
+    env = config["environment_variables"]
+    nightly = Settings(**{k.lower(): v for k, v in env.items() if k.startswith("NIGHTLY_")})
+    if nightly.nightly_queue != f"{env['TABLE_PREFIX']}{WORK_QUEUE_SUFFIX}":
+        raise ValueError("NIGHTLY_QUEUE must be TABLE_PREFIX + 'nightly-work' (the IAM policies name it so)")
+    timeout = int(config["lambda_functions"]["nightly_worker"]["lambda_timeout"])
+    return {
+        "NightlyWorkDeadLetters": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": f"{nightly.nightly_queue}-dlq",
+                "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "NightlyWorkQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": nightly.nightly_queue,
+                "VisibilityTimeout": 6 * timeout,  # AWS's advice for a Lambda event source
+                "MessageRetentionPeriod": 4 * 24 * 3600,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["NightlyWorkDeadLetters", "Arn"]},
+                    "maxReceiveCount": nightly.nightly_max_receives,
+                },
+            },
+        },
+        "NightlyWorker": {
+            "DependsOn": ["NightlyWorkQueue"],
+            "Properties": {
+                "ReservedConcurrentExecutions": nightly.nightly_parallelism,
+                "Events": {
+                    "NightlyWorkerSqsEventSource": {
+                        "Type": "SQS",
+                        "Properties": {
+                            "Queue": {"Fn::GetAtt": ["NightlyWorkQueue", "Arn"]},
+                            "BatchSize": 1,
+                            "ScalingConfig": {"MaximumConcurrency": nightly.nightly_parallelism},
+                        },
+                    }
+                },
+            },
+        },
+    }
+
+
 def gateway_responses() -> dict[str, Any]:
     """Merged into Chalice's `RestAPI`: API Gateway's own errors carry CORS and the error body."""
     responses: dict[str, Any] = {}
@@ -426,6 +484,12 @@ def build() -> dict[str, Any]:
     resources["RestAPI"] = {"Properties": {"GatewayResponses": gateway_responses()}}
     resources[DEPENDENCIES_LAYER] = dependencies_layer()
     resources.update(function_overrides())
+    for name, resource in nightly_resources().items():
+        if name in resources:
+            resources[name]["Properties"].update(resource["Properties"])
+            resources[name]["DependsOn"] = resource["DependsOn"]
+        else:
+            resources[name] = resource
     resources["OnProofUploaded"]["Properties"]["EventInvokeConfig"] = {
         "MaximumRetryAttempts": 2,
         "DestinationConfig": {
@@ -440,6 +504,7 @@ def build() -> dict[str, Any]:
             "ProofsBucket": {"Value": {"Ref": "ProofsBucket"}},
             "TablePrefix": {"Value": {"Ref": "TablePrefix"}},
             "ProofUploadFailures": {"Value": {"Ref": "ProofUploadFailures"}},
+            "NightlyWorkDeadLetters": {"Value": {"Ref": "NightlyWorkDeadLetters"}},
         },
     }
 

@@ -5,9 +5,10 @@
    the SES sender, with the `dev` stage's environment from .chalice/config.json;
 3. the trade-in campaigns seeded for today;
 4. `chalice local --stage dev` on PORT (default 8000), a child process in its own process group;
-5. the nightly jobs, at start and every LOCAL_NIGHTLY_SECONDS (default 300);
+5. a run of each nightly job, at start and every LOCAL_NIGHTLY_SECONDS (default 300);
 6. the local event bridge: polls the upload queue and hands each S3 notification to the app's
-   `on_proof_uploaded`, as the bucket notification does in AWS;
+   `on_proof_uploaded`, as the bucket notification does in AWS; and the work bridge: drains the
+   nightly work queue into the app's `nightly_worker`, as the SQS event source does in AWS;
 7. a banner with the URLs, dev tokens and a few commands to try;
 8. a clean stop on Ctrl-C or SIGTERM (the chalice process group is signalled and reaped).
 """
@@ -38,6 +39,7 @@ JOIN = (
     """"newsletter": false, "partner_data_sharing": false}'"""
 )
 MAX_DELIVERIES = 5  # an upload that fails this often is dropped from the queue (and logged)
+LOCAL_WORKER_SECONDS = 90.0  # within the local work queue's visibility timeout (provision.py)
 
 log = logging.getLogger("local-stack")
 
@@ -81,13 +83,55 @@ class Repeater(threading.Thread):
 
 
 def run_nightly_jobs() -> None:
-    """Every nightly job for today's Amsterdam date, as the schedules do in AWS."""
+    """Start a run of every nightly job for today's Amsterdam date, as the schedules do in AWS;
+    the work bridge below drains their units from the queue."""
     from chalicelib import clock, nightly
+    from chalicelib.runs import service as runs
 
     today = clock.today()
-    for name, job in nightly.JOBS.items():
-        summary = job(today)
-        log.info("nightly %s as of %s: %s", name, today.isoformat(), json.dumps(summary, default=str))
+    for name in nightly.JOBS:
+        run = runs.start(name, today, trigger="schedule", event_id=f"local-{time.time_ns()}")
+        log.info("nightly %s as of %s: run %s %s", name, today.isoformat(), run["run_id"], run["status"])
+
+
+class WorkerContext:
+    """What the worker asks of Lambda's context: the time it has left (the deployed timeout)."""
+
+    def __init__(self, seconds: float = 900.0) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
+
+
+def deliver_units(queue_url: str, handler: Callable[[dict[str, Any], Any], Any]) -> int:
+    """One poll of the nightly work queue: each message goes to the worker in Lambda's SQS event
+    shape, as the event source mapping does in AWS; returns how many were handled."""
+    from chalicelib.db import client
+
+    sqs = client("sqs")
+    answer = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
+    )
+    handled = 0
+    for message in answer.get("Messages", []):
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_url,
+        }
+        try:
+            handler({"Records": [record]}, WorkerContext(LOCAL_WORKER_SECONDS))
+        except Exception:  # SQS delivers it again after its visibility timeout
+            log.exception("work bridge: a unit failed (it will be delivered again)")
+            continue
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        handled += 1
+    return handled
 
 
 def deliver_uploads(queue_url: str, handler: Callable[[dict[str, Any], Any], Any]) -> int:
@@ -283,7 +327,7 @@ def main() -> int:
             return 1
         log.info("moto server on %s", moto_url)
 
-        from app import on_proof_uploaded
+        from app import nightly_worker, on_proof_uploaded
         from chalicelib import clock
         from chalicelib.provision import provision
         from chalicelib.tradein.campaigns import seed_campaigns
@@ -302,6 +346,8 @@ def main() -> int:
 
         queue_url = provisioned["upload_queue"]
         workers.append(Repeater("nightly", run_nightly_jobs, nightly_seconds, stop))
+        work_queue = provisioned["nightly_queue"]
+        workers.append(Repeater("work", lambda: deliver_units(work_queue, nightly_worker), 0.1, stop))
         if queue_url:
             workers.append(Repeater("bridge", lambda: deliver_uploads(queue_url, on_proof_uploaded), 0.2, stop))
         for worker in workers:

@@ -169,3 +169,57 @@ def moto_server(_moto_server_url: str) -> Iterator[str]:
     yield _moto_server_url
     os.environ.pop("AWS_ENDPOINT_URL", None)
     reset_connections()
+
+
+@pytest.fixture
+def drain(client: Client) -> Callable[..., int]:
+    """drain() runs the nightly worker on every message of the in-process work queue until it is
+    empty, each in the SQS event shape Lambda delivers; returns how many messages it handled."""
+    from chalicelib.db import client as aws_client
+    from chalicelib.runs import queue
+
+    def run(limit: int = 1000) -> int:
+        sqs = aws_client("sqs")
+        url = queue.queue_url()
+        handled = 0
+        while handled < limit:
+            answer = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=1, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+            )
+            messages = answer.get("Messages", [])
+            if not messages:
+                return handled
+            message = messages[0]
+            event = client.events.generate_sqs_event([message["Body"]], queue_name="test-nightly-work")
+            event["Records"][0]["attributes"]["ApproximateReceiveCount"] = message["Attributes"][
+                "ApproximateReceiveCount"
+            ]
+            try:
+                client.lambda_.invoke("nightly_worker", event)
+            except Exception:
+                # Lambda failed: SQS would deliver the message again; here at once, not after the timeout.
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+                raise
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            handled += 1
+        return handled
+
+    return run
+
+
+@pytest.fixture
+def run_job(
+    api: Callable[..., Any], auth: Callable[..., dict[str, str]], drain: Callable[..., int]
+) -> Callable[..., Any]:
+    """run_job("nightly_loyalty", "2017-09-09") -> the finished run, started through the route."""
+
+    def start(job: str, as_of: str | None = None) -> Any:
+        headers = auth("bo-jobs", "backoffice")
+        status, started = api("POST", f"/backoffice/jobs/{job}/runs", headers, {"as_of": as_of} if as_of else {})
+        assert status == 202, started
+        drain()
+        status, run = api("GET", f"/backoffice/jobs/{job}/runs/{started['run_id']}", headers)
+        assert status == 200, run
+        return run
+
+    return start

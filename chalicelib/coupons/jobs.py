@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.coupons import service
-from chalicelib.observability import logger
+from chalicelib.observability import MetricUnit, logger, metrics
 
 
 def expire_coupons(today: date) -> dict[str, Any]:
@@ -14,3 +14,10 @@ def expire_coupons(today: date) -> dict[str, Any]:
     summary = service.expire_due(today)
     logger.info("coupons expired", extra={"as_of": today.isoformat(), **summary})
     return summary
+
+
+def expire_coupons_page(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:
+    """One page of one shard of coupon expiry (C2), a unit of the nightly fan-out."""
+    summary, next_cursor = service.expire_page(shard, today, cursor, limit)
+    metrics.add_metric(name="CouponsExpired", unit=MetricUnit.Count, value=summary["coupons_expired"])
+    return summary, next_cursor

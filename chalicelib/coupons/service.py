@@ -259,3 +259,17 @@ def expire_due(today: date) -> dict[str, int]:
     due = store.due_for_expiry(today, settings().coupon_expiry_shards)
     expired = sum(1 for code in due if store.expire(code, today))
     return {"expired": expired, "due": len(due)}
+
+
+def expire_page(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:
+    """C2 for one page of one expiry shard: the page's summary (failures per coupon, the page goes
+    on) and the cursor of the rest (None when the shard is done). Rerun-safe."""
+    codes, next_cursor = store.due_for_expiry_page(shard, today, limit, cursor)
+    expired = 0
+    failures: list[dict[str, str]] = []
+    for code in codes:
+        try:
+            expired += store.expire(code, today)
+        except Exception as exc:
+            failures.append({"id": f"coupon:{code}", "reason": type(exc).__name__})
+    return {"coupons_expired": expired, "coupons_due": len(codes), "failures": failures}, next_cursor

@@ -226,6 +226,15 @@ def due_for_expiry(today: date, shards: int) -> list[str]:
     return codes
 
 
+def due_for_expiry_page(shard: int, today: date, limit: int, cursor: Any) -> tuple[list[str], Any]:
+    """One page of one shard of `due_for_expiry` and the key to continue from (None when done)."""
+    query = CouponModel.expiry_index.query(
+        f"S{shard}", CouponModel.expires_on < today.isoformat(), limit=limit, last_evaluated_key=cursor
+    )
+    codes = [item.code for item in query]
+    return codes, query.last_evaluated_key
+
+
 def expire(code: str, today: date) -> bool:
     """Mark one coupon expired if the base item is still active and past its date (C2).
 

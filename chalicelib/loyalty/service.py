@@ -7,8 +7,8 @@ a history entry whose id is deterministic, so a retry can never count anything t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -560,37 +560,65 @@ class NightlyCounts:
     points_expired: int = 0
     debt_settled: int = 0
     skipped: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
 
 
 def run_nightly(today: date) -> NightlyCounts:
     """L6, L7, L11: everything due on or before `today`, found per shard of the date-keyed GSIs.
 
-    Each lot moves in its own conditional transaction: a rerun, or a run resumed after a crash,
+    The same pages the fan-out workers take (mature_page, expire_page), one after another: each
+    lot moves in its own conditional transaction, so a rerun, or a run resumed after a crash,
     finds the lots already moved gone from the (sparse) index or fails their condition.
     """
     counts = NightlyCounts()
     shards = settings().maturity_shards
-    for shard in range(shards):
-        for lot in store.due_to_mature(shard, today):
-            mature_lot(lot, today, counts)
-    for shard in range(shards):
-        for lot in store.due_to_expire(shard, today):
-            expire_lot(lot, today, counts)
+    for page in (mature_page, expire_page):
+        for shard in range(shards):
+            cursor: Any = None
+            while True:
+                cursor = page(shard, today, cursor, settings().nightly_page_size, counts)
+                if cursor is None:
+                    break
     return counts
 
 
+def mature_page(shard: int, today: date, cursor: Any, limit: int, counts: NightlyCounts) -> Any:
+    """L6/L11 for one page of one shard's due lots; the cursor of the rest (None when done)."""
+    lots, next_cursor = store.due_to_mature_page(shard, today, limit, cursor)
+    for lot in lots:
+        _one_lot(mature_lot, lot, today, counts)
+    return next_cursor
+
+
+def expire_page(shard: int, today: date, cursor: Any, limit: int, counts: NightlyCounts) -> Any:
+    """L7 for one page of one shard's lots past their last valid day; the cursor of the rest."""
+    lots, next_cursor = store.due_to_expire_page(shard, today, limit, cursor)
+    for lot in lots:
+        _one_lot(expire_lot, lot, today, counts)
+    return next_cursor
+
+
+def _one_lot(move: Callable[[Lot, date, NightlyCounts], None], lot: Lot, today: date, counts: NightlyCounts) -> None:
+    """A nightly run never stops for one bad lot (API "Jobs"): it is reported and retried next run."""
+    try:
+        move(lot, today, counts)
+    except Exception as exc:
+        counts.failures.append({"id": f"lot:{lot.member_id}#{lot.lot_id}", "reason": type(exc).__name__})
+
+
 def mature_lot(lot: Lot, today: date, counts: NightlyCounts) -> None:
-    """L6: pending -> available; L11: the matured points first pay the member's debt."""
+    """L6: pending -> available; L11: the matured points first pay the member's debt.
+
+    The first attempt expects what nearly every member has, no debt, in its condition instead of
+    reading the member; only when a condition fails are the lot and the member read.
+    """
     current: Lot | None = lot
+    debt = 0
     for _ in range(RETRIES):
         if current is None or current.status != "pending" or not rules.is_due_to_mature(current.matures_on, today):
             counts.skipped += 1
             return
-        member = store.get_member(current.member_id)
-        if member is None:
-            counts.skipped += 1
-            return
-        settled, left = rules.settle_debt(member.balance.debt, current.remaining)
+        settled, left = rules.settle_debt(debt, current.remaining)
         after = replace(current, status="available", remaining=left)
         at = _now()
         try:
@@ -602,7 +630,7 @@ def mature_lot(lot: Lot, today: date, counts: NightlyCounts) -> None:
                     pending=-current.remaining,
                     available=left,
                     debt=-settled,
-                    expect_debt=member.balance.debt,
+                    expect_debt=debt,
                     statuses=("active", "merging"),
                 )
                 cause = _lot_cause(current)
@@ -615,12 +643,20 @@ def mature_lot(lot: Lot, today: date, counts: NightlyCounts) -> None:
                     store.add_entry(tx, debt_entry)
         except store.TransactWriteError:
             current = store.get_lot(lot.member_id, lot.lot_id)  # GSI reads lag: the base item decides
+            if current is None or current.status != "pending":
+                continue
+            member = store.get_member(lot.member_id)
+            if member is None:
+                counts.skipped += 1
+                return
+            debt = member.balance.debt
             continue
         counts.lots_matured += 1
         counts.points_matured += current.remaining
         counts.debt_settled += settled
         return
     counts.skipped += 1
+    counts.failures.append({"id": f"lot:{lot.member_id}#{lot.lot_id}", "reason": "CONDITION_FAILED"})
 
 
 def expire_lot(lot: Lot, today: date, counts: NightlyCounts) -> None:
@@ -654,6 +690,7 @@ def expire_lot(lot: Lot, today: date, counts: NightlyCounts) -> None:
         counts.points_expired += current.remaining
         return
     counts.skipped += 1
+    counts.failures.append({"id": f"lot:{lot.member_id}#{lot.lot_id}", "reason": "CONDITION_FAILED"})
 
 
 # --- account merge (L13) -------------------------------------------------------------------

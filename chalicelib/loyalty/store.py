@@ -445,6 +445,24 @@ def due_to_expire(shard: int, today: date) -> Iterator[Lot]:
         yield _lot(item)
 
 
+def due_to_mature_page(shard: int, today: date, limit: int, cursor: Any) -> tuple[list[Lot], Any]:
+    """One page of `due_to_mature` and the key to continue from (None on the last page)."""
+    query = LotModel.maturing.query(
+        shard, LotModel.mature_due <= today.isoformat(), limit=limit, last_evaluated_key=cursor
+    )
+    lots = [_lot(item) for item in query]
+    return lots, query.last_evaluated_key
+
+
+def due_to_expire_page(shard: int, today: date, limit: int, cursor: Any) -> tuple[list[Lot], Any]:
+    """One page of `due_to_expire` and the key to continue from (None on the last page)."""
+    query = LotModel.expiring.query(
+        shard, LotModel.expire_due < today.isoformat(), limit=limit, last_evaluated_key=cursor
+    )
+    lots = [_lot(item) for item in query]
+    return lots, query.last_evaluated_key
+
+
 def get_receipt(receipt_id: str) -> tuple[StoredReceipt, int] | None:
     """The stored receipt and its version (for optimistic updates)."""
     try:

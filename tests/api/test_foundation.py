@@ -62,8 +62,8 @@ def test_unknown_field_is_400_naming_it(api, auth):
 def test_backoffice_runs_a_job_but_not_in_the_future(api, auth):
     headers = auth("bo", "backoffice")
     status, body = api("POST", "/backoffice/jobs/nightly_loyalty/runs", headers, {"as_of": "2017-09-01"})
-    assert status == 200
-    assert body["as_of"] == "2017-09-01"
+    assert status == 202
+    assert (body["as_of"], body["status"]) == ("2017-09-01", "running")
     status, body = api("POST", "/backoffice/jobs/nightly_loyalty/runs", headers, {"as_of": "2999-01-01"})
     assert (status, body["code"]) == (422, "AS_OF_IN_FUTURE")
     status, body = api("POST", "/backoffice/jobs/nope/runs", headers, {})

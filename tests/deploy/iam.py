@@ -33,6 +33,7 @@ POLICY_OF_ENTRY = {
     "nightly_loyalty": "nightly_loyalty.json",
     "nightly_tradein": "nightly_tradein.json",
     "proof": "proof_upload.json",
+    "nightly_worker": "nightly_worker.json",
 }
 NIGHTLY = ("nightly_loyalty", "nightly_tradein")
 
@@ -47,6 +48,8 @@ S3_ACTIONS = {
     "ListObjects": "s3:ListBucket",
     "HeadBucket": "s3:ListBucket",
 }
+# SQS authorises a batch call with the action of its single form.
+SQS_ACTIONS = {"SendMessageBatch": "sqs:SendMessage", "DeleteMessageBatch": "sqs:DeleteMessage"}
 TRANSACT_ACTIONS = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
@@ -105,7 +108,7 @@ def entry_of(frames: list[FrameType]) -> str:
     outer = frames[0]
     filename, function = outer.f_code.co_filename, outer.f_code.co_name
     if filename == APP:
-        if function in NIGHTLY:
+        if function in NIGHTLY or function == "nightly_worker":
             return function
         if function == "on_proof_uploaded":
             return "proof"
@@ -156,6 +159,10 @@ def accesses_of(service: str, operation: str, params: dict[str, Any], region: st
         sender = params.get("Source") or params.get("FromEmailAddress") or ""
         identity = f"arn:{PARTITION}:ses:{region}:{ACCOUNT}:identity/{sender}"
         return [Access(f"ses:{operation}", identity, (("ses:FromAddress", sender),))]
+    if service == "sqs":
+        name = params.get("QueueName") or str(params.get("QueueUrl", "")).rsplit("/", 1)[-1]
+        action = SQS_ACTIONS.get(operation, f"sqs:{operation}")
+        return [Access(action, f"arn:{PARTITION}:sqs:{region}:{ACCOUNT}:{name}")]
     return [Access(f"{service}:{operation}", "*")]
 
 

@@ -24,7 +24,7 @@ from tests.deploy import iam
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = sorted({*iam.POLICY_OF_ENTRY.values()})
-DATA_SERVICES = ("dynamodb", "s3", "ses")
+DATA_SERVICES = ("dynamodb", "s3", "ses", "sqs")
 
 
 def _values() -> dict[str, str]:

@@ -166,6 +166,7 @@ def test_every_function_gets_its_policy_parameters_and_log_group(merged: dict[st
         "NightlyLoyalty": "nightly_loyalty",
         "NightlyTradein": "nightly_tradein",
         "OnProofUploaded": "on_proof_uploaded",
+        "NightlyWorker": "nightly_worker",
     }
     for (function, role), (_, policy_file) in template.FUNCTIONS.items():
         config = stage["lambda_functions"][chalice_names[function]]
@@ -182,12 +183,27 @@ def test_every_function_gets_its_policy_parameters_and_log_group(merged: dict[st
     assert "AUTH_DEV_SECRET" not in stage["environment_variables"]
 
 
-def test_nightly_jobs_are_sized_for_their_work_and_never_overlap() -> None:
+def test_nightly_coordinators_only_enqueue_and_the_workers_scale_with_the_parallelism(
+    merged: dict[str, Any],
+) -> None:
     stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
     for name in ("nightly_loyalty", "nightly_tradein"):
         config = stage["lambda_functions"][name]
-        assert config["lambda_timeout"] == 900
+        assert config["lambda_timeout"] <= 60  # it records the run and enqueues its units
         assert config["reserved_concurrency"] == 1
+    assert stage["lambda_functions"]["nightly_worker"]["lambda_timeout"] == 900
+    parallelism = int(stage["environment_variables"]["NIGHTLY_PARALLELISM"])
+    resources = merged["Resources"]
+    worker = resources["NightlyWorker"]["Properties"]
+    assert worker["ReservedConcurrentExecutions"] == parallelism
+    (source,) = worker["Events"].values()
+    assert source["Properties"]["ScalingConfig"]["MaximumConcurrency"] == parallelism
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["NightlyWorkQueue", "Arn"]}
+    queue = resources["NightlyWorkQueue"]["Properties"]
+    assert queue["QueueName"] == stage["environment_variables"]["NIGHTLY_QUEUE"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == settings().nightly_max_receives
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["NightlyWorkDeadLetters", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 900
     assert stage["lambda_functions"]["api_handler"]["lambda_timeout"] <= 29  # API Gateway's integration limit
 
 

@@ -27,7 +27,10 @@ def line(line_id: str = "1", price: int = 10_000, kind: str = "product", **kw: A
 
 @pytest.fixture
 def member(
-    api: Callable[..., Any], auth: Callable[..., dict[str, str]], travel: Callable[..., Any]
+    api: Callable[..., Any],
+    auth: Callable[..., dict[str, str]],
+    travel: Callable[..., Any],
+    run_job: Callable[..., Any],
 ) -> Callable[..., str]:
     """member("m-1", euros=1000): signed up (250 welcome points) and, with `euros`, a purchase of
     that amount 40 days ago matured by the nightly run: 250 + euros points available."""
@@ -48,8 +51,7 @@ def member(
             }
             status, _ = api("PUT", f"/receipts/earn-{member_id}", auth(*POS), receipt)
             assert status == 201
-            status, _ = api("POST", "/backoffice/jobs/nightly_loyalty/runs", auth("bo-1", "backoffice"), {})
-            assert status == 200
+            assert run_job("nightly_loyalty")["status"] == "done"
         return member_id
 
     return make

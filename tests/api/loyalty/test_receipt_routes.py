@@ -93,29 +93,30 @@ def test_return_route_answers_and_replays(api, auth, joined):
 
 
 @pytest.mark.rule("L6", "L7")
-def test_back_office_catch_up_run_matures_points(api, auth, joined, travel):
+def test_back_office_catch_up_run_matures_points(api, auth, joined, travel, run_job):
     joined("m-1")
     api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body("m-1"))
     travel("2017-09-10T09:00")
-    status, body = api(
-        "POST", "/backoffice/jobs/nightly_loyalty/runs", auth("bo", "backoffice"), {"as_of": "2017-09-09"}
-    )
-    assert status == 200
-    assert body["summary"]["lots_matured"] == 1
+    run = run_job("nightly_loyalty", "2017-09-09")
+    assert (run["status"], run["trigger"], run["as_of"]) == ("done", "manual", "2017-09-09")
+    assert run["summary"]["lots_matured"] == 1
     _, me = api("GET", "/members/me", auth("m-1"))
     assert (me["points"]["pending"], me["points"]["available"]) == (0, 899)
 
 
 @pytest.mark.rule("L6", "G1")
-def test_scheduled_event_takes_today_from_its_time(client, api, auth, joined):
+def test_scheduled_event_takes_today_from_its_time(client, api, auth, joined, drain):
     joined("m-1")
     api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body("m-1"))
     event = client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region="eu-west-1"
     )
     event["time"] = "2017-09-08T23:30:00Z"  # 01:30 on 9 September in Amsterdam
-    summary = client.lambda_.invoke("nightly_loyalty", event).payload
-    assert summary["lots_matured"] == 1
+    started = client.lambda_.invoke("nightly_loyalty", event).payload
+    assert (started["as_of"], started["trigger"], started["status"]) == ("2017-09-09", "schedule", "running")
+    drain()
+    _, run = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth("bo", "backoffice"))
+    assert (run["status"], run["summary"]["lots_matured"]) == ("done", 1)
     assert store.get_member("m-1").balance.available == 899
 
 
