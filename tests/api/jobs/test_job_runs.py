@@ -148,7 +148,7 @@ def test_one_failing_lot_is_recorded_and_the_rest_is_done(api, auth, joined, tra
 def test_a_unit_that_keeps_failing_is_recorded_and_fails_the_run(api, auth, travel, drain, monkeypatch):
     travel("2017-09-10T09:00")
 
-    def broken(today, now):
+    def broken(today, now, failures):
         raise RuntimeError("the step is down")
 
     from chalicelib.tradein import service as tradein_service
