@@ -8,10 +8,15 @@
     document.getElementById("status").textContent = "Swagger UI kon niet worden geladen.";
     return;
   }
-  window.SwaggerUIBundle({
+  // Swagger UI renders late and leaves its server picker unlabelled: label it when it appears
+  new MutationObserver(function () {
+    var servers = document.getElementById("servers");
+    if (servers && !servers.getAttribute("aria-label")) servers.setAttribute("aria-label", "Server");
+  }).observe(document.getElementById("swagger"), { childList: true, subtree: true });
+  window.ui = window.SwaggerUIBundle({
     url: url,
     dom_id: "#swagger",
-    deepLinking: true,
+    deepLinking: false, // a deep link inside the row's toggle button is a nested control (axe: nested-interactive)
     tryItOutEnabled: false,
     // the document's servers may not name this stage: try-it-out goes to the configured API
     requestInterceptor: function (request) { return request; },
