@@ -52,13 +52,16 @@
   var statusSelect = document.getElementById("f-status");
   Object.keys(App.STATUS).forEach(function (s) { statusSelect.appendChild(E("option", { value: s, text: App.STATUS[s] })); });
 
+  var claimsRequest = 0; // only the newest search's answer is shown
   function loadClaims(more) {
+    var mine = ++claimsRequest;
     var q = document.getElementById("f-q").value.trim();
     var params = new URLSearchParams();
     if (statusSelect.value) params.set("status", statusSelect.value);
     if (q) params.set("q", q);
     if (more && claimsCursor) params.set("cursor", claimsCursor);
     return call("/backoffice/claims?" + params.toString()).then(function (r) {
+      if (mine !== claimsRequest) return;
       var body = document.getElementById("claims");
       if (!more) App.clear(body);
       if (!r.ok) { fail(status, r); return; }
