@@ -34,7 +34,9 @@ def main() -> int:
         stack.member_with_points("demo-member", "demo@example.nl")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", timezone_id="Europe/Amsterdam")
+            desk = browser.new_context(
+                viewport={"width": 1280, "height": 900}, locale="nl-NL", timezone_id="Europe/Amsterdam"
+            )
             page = desk.new_page()
 
             page.goto(f"{stack.web_url}/inruil.html")
@@ -70,7 +72,9 @@ def main() -> int:
             page.locator(".swagger-ui .opblock").first.wait_for()
             page.screenshot(path=str(SHOTS / "api.png"))
 
-            phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2, locale="nl-NL")
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2, locale="nl-NL"
+            )
             small = phone.new_page()
             small.goto(f"{stack.web_url}/mijn.html")
             small.get_by_role("button", name="Inloggen als testlid").click()

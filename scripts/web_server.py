@@ -64,13 +64,15 @@ class WebHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the API's log is the one to read; static files are noise
 
 
 def start_web_server(host: str, port: int, api_url: str) -> ThreadingHTTPServer:
     """Serve web/ on host:port in a daemon thread; `shutdown()` + `server_close()` stop it."""
-    handler = type("LocalWebHandler", (WebHandler,), {"settings": {"apiUrl": api_url, "cognito": None, "devTokens": True}})
+    handler = type(
+        "LocalWebHandler", (WebHandler,), {"settings": {"apiUrl": api_url, "cognito": None, "devTokens": True}}
+    )
     server = ThreadingHTTPServer((host, port), partial(handler, directory=str(WEB_ROOT)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="web", daemon=True).start()

@@ -41,7 +41,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, stack: Stack) -> Iterator[Any]:
     """A fresh browser context per test; JavaScript errors on the page fail the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", timezone_id="Europe/Amsterdam")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="nl-NL", timezone_id="Europe/Amsterdam"
+    )
     context.set_default_timeout(15_000)
     tab = context.new_page()
     errors: list[str] = []

@@ -160,7 +160,9 @@ class Stack:
         assert answer.status_code == 201, answer.text
         claim = answer.json()
         upload = claim["upload"]
-        sent = requests.post(upload["url"], data=upload["fields"], files={"file": ("bon.png", PNG, "image/png")}, timeout=10)
+        sent = requests.post(
+            upload["url"], data=upload["fields"], files={"file": ("bon.png", PNG, "image/png")}, timeout=10
+        )
         assert sent.status_code in (200, 201, 204), sent.text
         self.wait_for_status(claim["claim_number"], postcode, "awaiting_device")
         return str(claim["claim_number"])
@@ -183,12 +185,19 @@ class Stack:
             "POST",
             "/members",
             member,
-            json={"email": email, "first_name": "Sanne", "last_name": "de Vries", "newsletter": False,
-                  "partner_data_sharing": False},
+            json={
+                "email": email,
+                "first_name": "Sanne",
+                "last_name": "de Vries",
+                "newsletter": False,
+                "partner_data_sharing": False,
+            },
         )
         assert joined.status_code == 201, joined.text
         self.laptop_receipt(days_ago=40, member_id=sub, price_cents=229900)
-        run = self.call("POST", "/backoffice/jobs/nightly_loyalty/runs", self.token("web-tests-bo", "backoffice"), json={})
+        run = self.call(
+            "POST", "/backoffice/jobs/nightly_loyalty/runs", self.token("web-tests-bo", "backoffice"), json={}
+        )
         assert run.status_code in (200, 202), run.text
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -221,7 +230,9 @@ def start_stack(timeout: float = 120) -> Stack:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    stack = Stack(process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{moto_port}")
+    stack = Stack(
+        process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{moto_port}"
+    )
     threading.Thread(target=lambda: stack.lines.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:

@@ -47,7 +47,9 @@ def member(stack: Stack) -> str:
 
 
 @pytest.mark.parametrize("name", ["index.html", "inruil.html", "volg.html", "mijn.html", "backoffice.html", "api.html"])
-def test_every_page_has_no_serious_accessibility_violations(page: Any, stack: Stack, claim: str, member: str, name: str) -> None:
+def test_every_page_has_no_serious_accessibility_violations(
+    page: Any, stack: Stack, claim: str, member: str, name: str
+) -> None:
     _open(page, stack, f"volg.html?claim={claim}" if name == "volg.html" else name)
     violations = axe_violations(page)
     assert violations == [], violations

@@ -35,7 +35,9 @@ def test_a_claim_handler_inspects_a_claim_and_sees_it_in_a_payout_batch(page: An
     page.get_by_role("button", name="Keuring opslaan").click()
     page.locator("#claim-detail dd").get_by_text("Goedgekeurd", exact=True).wait_for()
 
-    run = stack.call("POST", "/backoffice/jobs/nightly_tradein/runs", stack.token("web-tests-bo", "backoffice"), json={})
+    run = stack.call(
+        "POST", "/backoffice/jobs/nightly_tradein/runs", stack.token("web-tests-bo", "backoffice"), json={}
+    )
     assert run.status_code in (200, 202), run.text
     stack.wait_for_status(claim_number, "2511 CV", "payout_scheduled")
     page.get_by_role("tab", name="Uitbetalingen").click()

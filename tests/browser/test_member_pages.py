@@ -25,8 +25,14 @@ def test_a_member_converts_points_and_sees_the_coupon_as_a_qr_code(page: Any, st
     sub = f"web-m-{uuid.uuid4().hex[:8]}"
     stack.member_with_points(sub, f"{sub}@example.nl")
     keys: list[str | None] = []
-    page.on("request", lambda r: keys.append(r.headers.get("idempotency-key"))
-            if r.method == "POST" and r.url.endswith("/members/me/coupons") else None)
+    page.on(
+        "request",
+        lambda r: (
+            keys.append(r.headers.get("idempotency-key"))
+            if r.method == "POST" and r.url.endswith("/members/me/coupons")
+            else None
+        ),
+    )
 
     _sign_in(page, stack, sub)
     page.get_by_role("heading", name="Mijn punten").wait_for()
@@ -62,9 +68,18 @@ def test_a_member_converts_points_and_sees_the_coupon_as_a_qr_code(page: Any, st
 def test_a_member_registers_a_receipt(page: Any, stack: Stack) -> None:
     sub = f"web-r-{uuid.uuid4().hex[:8]}"
     member = stack.token(sub, "member")
-    joined = stack.call("POST", "/members", member, json={"email": f"{sub}@example.nl", "first_name": "Jan",
-                                                           "last_name": "Jansen", "newsletter": False,
-                                                           "partner_data_sharing": False})
+    joined = stack.call(
+        "POST",
+        "/members",
+        member,
+        json={
+            "email": f"{sub}@example.nl",
+            "first_name": "Jan",
+            "last_name": "Jansen",
+            "newsletter": False,
+            "partner_data_sharing": False,
+        },
+    )
     assert joined.status_code == 201
     receipt_id = stack.laptop_receipt(days_ago=3)
 

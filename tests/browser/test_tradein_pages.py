@@ -31,8 +31,13 @@ def _fill_claim_form(page: Any, receipt_id: str, postcode: str, birth_date: str)
     page.get_by_label("Model").fill("EliteBook 840")
     page.get_by_label("Schermdiagonaal (inch)").fill("14,0")
     page.get_by_label("Gekocht op").fill("2023-03-01")
-    for label in ("werkend", "compleet", "onbeschadigd (redelijke slijtage mag)", "met een werkende batterij",
-                  "met voeding (die ik meestuur)"):
+    for label in (
+        "werkend",
+        "compleet",
+        "onbeschadigd (redelijke slijtage mag)",
+        "met een werkende batterij",
+        "met voeding (die ik meestuur)",
+    ):
         page.get_by_label(label, exact=True).check()
     for declaration in ("rechtmatige eigenaar", "als particulier", "geen medewerker", "verwijder al mijn gegevens"):
         page.get_by_label(re.compile(declaration)).check()
