@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format package check-deploy measure bench clean
+.PHONY: install run test lint format package check-deploy measure bench clean vendor browser-test screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,17 @@ measure: package
 ## Requests per hot path, the nightly at 1x/20x not-due data, a 1M-lot projection (not part of `test`).
 bench: install
 	$(PY) scripts/bench.py
+
+## Web pages (web/, README "Web pages"): their pinned third-party files, their browser tests, their pictures.
+## The browser targets need Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium).
+vendor: install
+	$(PY) scripts/vendor_web.py
+
+browser-test: install
+	$(PY) -m pytest -m browser tests/browser
+
+screenshots: install
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .coverage build

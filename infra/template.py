@@ -384,6 +384,117 @@ def nightly_resources(stage: str = STAGE) -> dict[str, Any]:
     }
 
 
+# The pages' Content-Security-Policy: their own files only; the API (API Gateway) and the proofs
+# bucket's presigned POST/GET are on amazonaws.com; Swagger UI sets inline styles.
+WEB_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https://*.amazonaws.com; "
+    "connect-src 'self' https://*.amazonaws.com; frame-src https://*.amazonaws.com; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https://*.amazoncognito.com"
+)
+WEB_DISTRIBUTION_ARN = "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${WebDistribution}"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # CloudFront's managed cache policy
+
+
+def web_resources() -> dict[str, Any]:
+    """The web pages (web/): a private bucket served only through CloudFront (origin access
+    control), HTTPS only, with security headers. The upload (files + config.js): README "Web pages"."""
+    return {
+        "WebBucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            },
+        },
+        "WebOriginAccessControl": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-web"},
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "WebResponseHeaders": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {
+                "ResponseHeadersPolicyConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-web"},
+                    "SecurityHeadersConfig": {
+                        "ContentSecurityPolicy": {"ContentSecurityPolicy": WEB_CSP, "Override": True},
+                        "ContentTypeOptions": {"Override": True},
+                        "FrameOptions": {"FrameOption": "DENY", "Override": True},
+                        "ReferrerPolicy": {"ReferrerPolicy": "strict-origin-when-cross-origin", "Override": True},
+                        "StrictTransportSecurity": {
+                            "AccessControlMaxAgeSec": 31536000,
+                            "IncludeSubdomains": True,
+                            "Override": True,
+                        },
+                    },
+                }
+            },
+        },
+        "WebDistribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Enabled": True,
+                    "Comment": {"Fn::Sub": "${AWS::StackName} web pages"},
+                    "DefaultRootObject": "index.html",
+                    "HttpVersion": "http2and3",
+                    "PriceClass": "PriceClass_100",
+                    "Origins": [
+                        {
+                            "Id": "web",
+                            "DomainName": {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]},
+                            "OriginAccessControlId": {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]},
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        }
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "web",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "Compress": True,
+                        "CachePolicyId": CACHING_OPTIMIZED,
+                        "ResponseHeadersPolicyId": {"Ref": "WebResponseHeaders"},
+                    },
+                }
+            },
+        },
+        "WebBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "WebBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "CloudFrontReadsThePages",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            "Action": "s3:GetObject",
+                            "Resource": {"Fn::Sub": "${WebBucket.Arn}/*"},
+                            "Condition": {"StringEquals": {"AWS:SourceArn": {"Fn::Sub": WEB_DISTRIBUTION_ARN}}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
 def gateway_responses() -> dict[str, Any]:
     """Merged into Chalice's `RestAPI`: API Gateway's own errors carry CORS and the error body."""
     responses: dict[str, Any] = {}
@@ -439,6 +550,7 @@ def function_overrides() -> dict[str, Any]:
         "ORGANISER_IBAN": {"Ref": "OrganiserIban"},
         "ORGANISER_BIC": {"Ref": "OrganiserBic"},
         "ORGANISER_NAME": {"Ref": "OrganiserName"},
+        "PUBLIC_WEB_URL": {"Fn::Sub": "https://${WebDistribution.DomainName}"},  # e-mails link to volg.html
     }
     resources: dict[str, Any] = {}
     for (function, role), (suffix, policy_file) in FUNCTIONS.items():
@@ -476,6 +588,7 @@ def build() -> dict[str, Any]:
         f"{logical_id(name)}Table": table_resource(name, spec) for name, spec in table_specs().items()
     }
     resources.update(bucket_resources())
+    resources.update(web_resources())
     resources["SesSenderIdentity"] = {
         "Type": "AWS::SES::EmailIdentity",
         "Condition": "CreateSesIdentity",
@@ -505,6 +618,8 @@ def build() -> dict[str, Any]:
             "TablePrefix": {"Value": {"Ref": "TablePrefix"}},
             "ProofUploadFailures": {"Value": {"Ref": "ProofUploadFailures"}},
             "NightlyWorkDeadLetters": {"Value": {"Ref": "NightlyWorkDeadLetters"}},
+            "WebBucket": {"Value": {"Ref": "WebBucket"}},
+            "WebUrl": {"Value": {"Fn::Sub": "https://${WebDistribution.DomainName}"}},
         },
     }
 

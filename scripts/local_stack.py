@@ -9,8 +9,10 @@
 6. the local event bridge: polls the upload queue and hands each S3 notification to the app's
    `on_proof_uploaded`, as the bucket notification does in AWS; and the work bridge: drains the
    nightly work queue into the app's `nightly_worker`, as the SQS event source does in AWS;
-7. a banner with the URLs, dev tokens and a few commands to try;
-8. a clean stop on Ctrl-C or SIGTERM (the chalice process group is signalled and reaped).
+7. the web pages (web/) on WEB_PORT (default 8080), with their config pointing at the API, and
+   PUBLIC_WEB_URL set for the app so that e-mails link to them (scripts/web_server.py);
+8. a banner with the URLs, dev tokens and a few commands to try;
+9. a clean stop on Ctrl-C or SIGTERM (the chalice process group is signalled and reaped).
 """
 
 from __future__ import annotations
@@ -256,7 +258,7 @@ def project_python() -> str:
         return str(python)
 
 
-def banner(api_url: str, moto_url: str, campaign_ids: list[str]) -> str:
+def banner(api_url: str, moto_url: str, campaign_ids: list[str], web_url: str = "") -> str:
     """What a newcomer needs to start: URLs, dev tokens and three commands to try."""
     from chalicelib.auth import mint_dev_token
 
@@ -269,6 +271,7 @@ def banner(api_url: str, moto_url: str, campaign_ids: list[str]) -> str:
             "Local stack is up (Ctrl-C stops everything).",
             f"  API            {api_url}",
             f"  AWS (moto)     {moto_url}   (dashboard: {moto_url}/moto-api/)",
+            *([f"  web pages      {web_url}/  (inruil, volg, mijn, backoffice, api)"] if web_url else []),
             f"  campaigns      {', '.join(campaign_ids) or '-'}",
             f"Dev tokens (valid 24 h; mint more with `{project_python()} scripts/mint_token.py SUBJECT [ROLE ...]`):",
             f"  member      demo-member      {member}",
@@ -290,11 +293,13 @@ def main() -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     moto_port = int(os.environ.get("MOTO_PORT", "5001"))
     api_port = int(os.environ.get("PORT", "8000"))
+    web_port = int(os.environ.get("WEB_PORT", "8080"))
     nightly_seconds = float(os.environ.get("LOCAL_NIGHTLY_SECONDS", "300"))
     moto_url = f"http://{HOST}:{moto_port}"
     api_url = f"http://{HOST}:{api_port}"
+    web_url = f"http://{HOST}:{web_port}"
 
-    for name, port in (("MOTO_PORT", moto_port), ("PORT", api_port)):
+    for name, port in (("MOTO_PORT", moto_port), ("PORT", api_port), ("WEB_PORT", web_port)):
         if not port_is_free(port):
             log.error("port %d is in use: stop what holds it or set %s", port, name)
             return 1
@@ -309,7 +314,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     # The environment must be set before chalicelib is imported: PynamoDB fixes table names then.
-    env = local_environment(moto_url)
+    env = {**local_environment(moto_url), "PUBLIC_WEB_URL": web_url}
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
 
@@ -318,6 +323,7 @@ def main() -> int:
     moto = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
     moto.start()
     chalice: subprocess.Popen[bytes] | None = None
+    web: Any = None
     workers: list[Repeater] = []
     try:
         if not wait_for_http(f"{moto_url}/moto-api/data.json", 30, lambda: not stop.is_set()):
@@ -352,7 +358,10 @@ def main() -> int:
             workers.append(Repeater("bridge", lambda: deliver_uploads(queue_url, on_proof_uploaded), 0.2, stop))
         for worker in workers:
             worker.start()
-        print(banner(api_url, moto_url, campaign_ids), flush=True)
+        from scripts.web_server import start_web_server
+
+        web = start_web_server(HOST, web_port, api_url)
+        print(banner(api_url, moto_url, campaign_ids, web_url), flush=True)
 
         while not stop.wait(0.5):
             if chalice.poll() is not None:
@@ -363,6 +372,9 @@ def main() -> int:
         stop.set()
         if chalice is not None:
             stop_process_group(chalice)
+        if web is not None:
+            web.shutdown()
+            web.server_close()
         for worker in workers:
             worker.join(timeout=15)
         moto.stop()

@@ -50,9 +50,11 @@ def _children(pid: int) -> list[int]:
 
 
 def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
-    moto_port, api_port = _free_port(), _free_port()
+    moto_port, api_port, web_port = _free_port(), _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"MOTO_PORT": str(moto_port), "PORT": str(api_port), "LOCAL_NIGHTLY_SECONDS": "3600"})
+    env.update(
+        {"MOTO_PORT": str(moto_port), "PORT": str(api_port), "WEB_PORT": str(web_port), "LOCAL_NIGHTLY_SECONDS": "3600"}
+    )
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "local_stack.py")],
         cwd=ROOT,
@@ -94,6 +96,11 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
         )
         assert plain_get.status_code == 200
 
+        # the web pages, configured for this API (scripts/web_server.py)
+        config = requests.get(f"http://127.0.0.1:{web_port}/config.js", timeout=5)
+        assert f'"apiUrl": "http://127.0.0.1:{api_port}"' in config.text
+        assert requests.get(f"http://127.0.0.1:{web_port}/volg.html", timeout=5).status_code == 200
+
         member_line = next(line for line in lines if line.strip().startswith("member "))
         member_token = member_line.split()[-1]
         joined = requests.post(
@@ -128,7 +135,7 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
     assert code == 0, "".join(lines)
     assert any("stopped" in line for line in lines)
     assert not [pid for pid in chalice_pids if _alive(pid)], "chalice local outlived the stack"
-    for port in (moto_port, api_port):
+    for port in (moto_port, api_port, web_port):
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
 
