@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock, events
 from chalicelib.address import Address
 from chalicelib.config import settings
+from chalicelib.db import set_value
 from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
 from chalicelib.ids import fingerprint, random_code
 from chalicelib.loyalty import rules, store
@@ -179,10 +180,9 @@ def update_profile(member_id: str, changes: Mapping[str, Any]) -> Profile:
         actions: list[Any] = []
         for name in ("first_name", "last_name", "newsletter", "partner_data_sharing"):
             if name in changes and changes[name] is not None:
-                actions.append(getattr(MemberModel, name).set(changes[name]))
+                actions.append(set_value(getattr(MemberModel, name), changes[name]))
         if "address" in changes:
-            address = changes["address"]
-            actions.append(MemberModel.address.set(address) if address is not None else MemberModel.address.remove())
+            actions.append(set_value(MemberModel.address, changes["address"]))  # None removes it
         award = bool(changes.get("partner_data_sharing")) and not member.consent_awarded
         if not actions:
             return profile(member_id)

@@ -20,7 +20,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.address import Address
 from chalicelib.clock import local_date
 from chalicelib.config import settings
-from chalicelib.db import connection
+from chalicelib.db import connection, set_value
 from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel, ReceiptModel, ReturnModel
 from chalicelib.loyalty.rules import (
     Balance,
@@ -293,7 +293,7 @@ def add_receipt_returned(
     tx.update(
         ReceiptModel(receipt_id),
         actions=[
-            ReceiptModel.returned.set(returned),
+            set_value(ReceiptModel.returned, returned),  # line ids are user data: never a raw dict
             ReceiptModel.points.set(points),
             ReceiptModel.version.add(1),
         ],
