@@ -8,8 +8,10 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
@@ -166,8 +168,24 @@ class ReceiptModel(Model):
     by_member = ReceiptsByMember()
 
 
+class OwedReturnsIndex(GlobalSecondaryIndex["ReturnModel"]):
+    """C8, T12: returns whose effects on coupons and trade-in are still owed, by (shard, since).
+
+    Sparse: the keys are written with the return and removed by the write that marks its last
+    owed effect done, so the nightly catch-up reads only returns that still owe something.
+    """
+
+    class Meta:
+        index_name = "owed_effects"
+        projection = KeysOnlyProjection()
+
+    owed_shard = NumberAttribute(hash_key=True)
+    owed_since = UnicodeAttribute(range_key=True)
+
+
 class ReturnModel(Model):
-    """A return, stored with its answer so that a replay of its return_id answers the same."""
+    """A return, stored with its answer so that a replay of its return_id answers the same, and
+    with the effects it owes other domains (written in the return's own ledger transaction)."""
 
     class Meta:
         table_name = table_name("loyalty-returns")
@@ -178,4 +196,9 @@ class ReturnModel(Model):
     fingerprint = UnicodeAttribute()
     returned_at = UnicodeAttribute()
     points_reversed = NumberAttribute(default=0)
-    effects = JSONAttribute(null=True)
+    owed_effects = UnicodeSetAttribute(null=True)  # effect names still owed; gone when all are done
+    coupons_restored = ListAttribute(of=UnicodeAttribute, null=True)  # C8, once `coupon_restore` is done
+    claims_voided = ListAttribute(of=UnicodeAttribute, null=True)  # T12, once `claim_void` is done
+    owed_shard = NumberAttribute(null=True)
+    owed_since = UnicodeAttribute(null=True)
+    owed = OwedReturnsIndex()

@@ -22,7 +22,16 @@ from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessabl
 from chalicelib.ids import fingerprint, random_code
 from chalicelib.loyalty import rules, store
 from chalicelib.loyalty.models import MemberModel
-from chalicelib.loyalty.rules import Balance, Expiring, LedgerEntry, Lot, LoyaltyPolicy, Member, StoredReceipt
+from chalicelib.loyalty.rules import (
+    Balance,
+    Expiring,
+    LedgerEntry,
+    Lot,
+    LoyaltyPolicy,
+    Member,
+    StoredReceipt,
+    StoredReturn,
+)
 from chalicelib.observability import logger
 from chalicelib.sales import Receipt
 
@@ -435,9 +444,11 @@ class ReturnResult:
 def record_return(
     receipt_id: str, return_id: str, returned_at: datetime, lines: list[tuple[str, int]], payload: Mapping[str, Any]
 ) -> tuple[ReturnResult, bool]:
-    """L11: reduce the receipt's points to what the kept lines earn, then tell coupons (C8) and
-    trade-in (T12). Idempotent per return_id: the return item, the receipt's returned quantities
-    and the ledger change commit together; the answer is stored so a replay gives the same one.
+    """L11: reduce the receipt's points to what the kept lines earn, then restore coupons (C8) and
+    void claims (T12). Idempotent per return_id: the return item (with the effects it owes), the
+    receipt's returned quantities and the ledger change commit together; the effects are done
+    next and marked done on the return item, so a replay, or the nightly catch-up when the till
+    never resends, completes whatever a crash left owed, and answers the same.
     """
     fp = fingerprint({**payload, "receipt_id": receipt_id})
     for _ in range(RETRIES):
@@ -445,7 +456,7 @@ def record_return(
         if done is not None:
             if done.fingerprint != fp:
                 raise Conflict("RETURN_CONFLICT", "A different return with this id was already recorded")
-            return _finish_return(return_id, int(done.points_reversed), done.effects), False
+            return _answer(_complete_effects(done)), False
         found = store.get_receipt(receipt_id)
         if found is None:
             raise NotFound("RECEIPT_NOT_FOUND", "No receipt with this id")
@@ -457,9 +468,18 @@ def record_return(
         member_id = stored.receipt.member_id
         points_after = rules.receipt_points(stored.receipt, policy(), returned) if member_id else 0
         reversed_points = max(0, stored.points - points_after)
+        record = StoredReturn(
+            return_id=return_id,
+            receipt_id=receipt_id,
+            fingerprint=fp,
+            returned_at=datetime.fromisoformat(clock.iso(returned_at)),
+            points_reversed=reversed_points,
+            owed=frozenset(events.RETURN_EFFECTS),
+            results={},
+        )
         try:
             with store.transaction() as tx:
-                store.add_return_put(tx, return_id, receipt_id, fp, clock.iso(returned_at), reversed_points)
+                store.add_return_put(tx, record, _now())
                 store.add_receipt_returned(tx, receipt_id, returned, points_after, version)
                 if member_id and reversed_points:
                     _add_reversal(tx, stored, member_id, reversed_points, return_id)
@@ -467,11 +487,9 @@ def record_return(
             continue  # another return or a merge moved something: read again
         logger.info("return recorded", extra={"receipt_id": receipt_id, "return_id": return_id})
         event = events.ReceiptReturned(
-            receipt=replace(stored.receipt, returned=returned),
-            return_id=return_id,
-            returned_at=datetime.fromisoformat(clock.iso(returned_at)),  # as stored on the return item
+            receipt=replace(stored.receipt, returned=returned), return_id=return_id, returned_at=record.returned_at
         )
-        return _finish_return(return_id, reversed_points, None, event), True
+        return _answer(_complete_effects(record, event)), True
     raise Conflict("CONCURRENT_UPDATE", "The receipt changed meanwhile; try again")
 
 
@@ -499,32 +517,77 @@ def _add_reversal(tx: TransactWrite, stored: StoredReceipt, member_id: str, amou
     store.add_entry(tx, entry, lots=dict(plan.takes))
 
 
-def _finish_return(
-    return_id: str,
-    points_reversed: int,
-    effects: dict[str, list[str]] | None,
-    event: events.ReceiptReturned | None = None,
-) -> ReturnResult:
-    """Publish the return to coupons and trade-in once its effects are not stored yet (their
-    reactions are idempotent, so a crash between the two only repeats a no-op). `event` is what
-    the caller just wrote; a replay without it reads the return and its receipt back."""
-    if effects is None:
-        if event is None:
-            done = store.get_return(return_id)
-            assert done is not None
-            found = store.get_receipt(done.receipt_id)
-            assert found is not None
-            event = events.ReceiptReturned(
-                receipt=found[0].receipt, return_id=return_id, returned_at=datetime.fromisoformat(done.returned_at)
-            )
-        outcome = events.receipt_returned(event)
-        effects = {"coupons_restored": list(outcome.coupons_restored), "claims_voided": list(outcome.claims_voided)}
-        store.save_return_effects(return_id, effects)
+def _answer(ret: StoredReturn) -> ReturnResult:
     return ReturnResult(
-        points_reversed=points_reversed,
-        coupons_restored=list(effects.get("coupons_restored", [])),
-        claims_voided=list(effects.get("claims_voided", [])),
+        points_reversed=ret.points_reversed,
+        coupons_restored=list(ret.results.get(events.COUPON_RESTORE, ())),
+        claims_voided=list(ret.results.get(events.CLAIM_VOID, ())),
     )
+
+
+def _complete_effects(ret: StoredReturn, event: events.ReceiptReturned | None = None) -> StoredReturn:
+    """Do the effects a return still owes (C8, T12) and mark them done in one conditional write.
+
+    Every effect is idempotent per return_id, so doing one again after a crash (or alongside a
+    concurrent completer) repeats a no-op with the same answer. When one effect fails, the others
+    are still recorded as done and the failure is raised: the till's retry or the nightly
+    catch-up completes it. `event` is what the caller just wrote; else the receipt is read back.
+    """
+    for _ in range(RETRIES):
+        if not ret.owed:
+            return ret
+        if event is None:
+            found = store.get_receipt(ret.receipt_id)
+            if found is None:
+                raise NotFound("RECEIPT_NOT_FOUND", "The returned receipt is gone")
+            event = events.ReceiptReturned(
+                receipt=found[0].receipt, return_id=ret.return_id, returned_at=ret.returned_at
+            )
+        done: dict[str, list[str]] = {}
+        failure: Exception | None = None
+        for name in sorted(ret.owed):
+            try:
+                done[name] = events.return_effect(name, event)
+            except Exception as exc:
+                failure = failure or exc
+        if done and not store.mark_return_effects_done(ret.return_id, ret.owed, done):
+            again = store.get_return(ret.return_id)  # a concurrent completer got there first
+            assert again is not None
+            ret = again
+            continue
+        if done:
+            ret = replace(
+                ret, owed=ret.owed - set(done), results={**ret.results, **{k: tuple(v) for k, v in done.items()}}
+            )
+        if failure is not None:
+            raise failure
+        return ret
+    raise Conflict("CONCURRENT_UPDATE", "The return's effects changed meanwhile; try again")
+
+
+def complete_owed_return_effects(now: datetime) -> dict[str, Any]:
+    """C8, T12: complete the effects of returns recorded until `now` that still owe some (a return
+    whose request died after its ledger transaction and was never resent).
+
+    Reads only the sparse `owed_effects` index (never a scan) and each listed return's base item
+    (the index lags); each return on its own: one that fails is listed in `failures` and stays
+    owed for the next run. Safe to run twice: done effects have left the index.
+    """
+    completed = 0
+    failures: list[dict[str, str]] = []
+    for shard in range(settings().maturity_shards):
+        for return_id in store.returns_owing(shard, now):
+            try:
+                ret = store.get_return(return_id)
+                if ret is None or not ret.owed:
+                    continue
+                _complete_effects(ret)
+                completed += 1
+            except Exception as exc:
+                reason = getattr(exc, "code", None) or type(exc).__name__
+                failures.append({"id": return_id, "reason": str(reason)})
+                logger.warning("owed return effects failed", extra={"return_id": return_id, "reason": reason})
+    return {"returns_completed": completed, "failures": failures}
 
 
 # --- nightly maturation, expiry and debt settlement (L6, L7, L11) ----------------------------

@@ -6,7 +6,7 @@ Ledger writes are composed by the service from the `add_*` helpers below inside 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -28,6 +28,7 @@ from chalicelib.loyalty.rules import (
     Lot,
     Member,
     StoredReceipt,
+    StoredReturn,
     shard_of,
 )
 from chalicelib.sales import Line, Receipt
@@ -315,15 +316,31 @@ def move_receipt(receipt_id: str, source: str, target: str) -> bool:
     return True
 
 
-def add_return_put(tx: TransactWrite, return_id: str, receipt_id: str, fp: str, returned_at: str, points: int) -> None:
+def add_return_put(
+    tx: TransactWrite,
+    ret: StoredReturn,
+    recorded_at: datetime,
+) -> None:
+    """The return with the effects it owes (C8, T12), listed in the sparse `owed_effects` index."""
     item = ReturnModel(
-        return_id,
-        receipt_id=receipt_id,
-        fingerprint=fp,
-        returned_at=returned_at,
-        points_reversed=points,
+        ret.return_id,
+        receipt_id=ret.receipt_id,
+        fingerprint=ret.fingerprint,
+        returned_at=ret.returned_at.isoformat(),
+        points_reversed=ret.points_reversed,
     )
+    if ret.owed:
+        item.owed_effects = set(ret.owed)
+        item.owed_shard = shard_of(ret.return_id, settings().maturity_shards)
+        item.owed_since = _utc(recorded_at)
     tx.save(item, condition=ReturnModel.return_id.does_not_exist())
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_EFFECT_RESULTS = {"coupon_restore": ReturnModel.coupons_restored, "claim_void": ReturnModel.claims_voided}
 
 
 def add_member_flags(
@@ -436,15 +453,59 @@ def put_history_copy(entry: LedgerEntry, lots: dict[str, int] | None) -> bool:
     return True
 
 
-def get_return(return_id: str) -> ReturnModel | None:
+def _return(item: ReturnModel) -> StoredReturn:
+    results = {
+        name: tuple(getattr(item, attr.attr_name))
+        for name, attr in _EFFECT_RESULTS.items()
+        if getattr(item, attr.attr_name) is not None
+    }
+    return StoredReturn(
+        return_id=item.return_id,
+        receipt_id=item.receipt_id,
+        fingerprint=item.fingerprint,
+        returned_at=datetime.fromisoformat(item.returned_at),
+        points_reversed=int(item.points_reversed),
+        owed=frozenset(item.owed_effects or ()),
+        results=results,
+    )
+
+
+def get_return(return_id: str) -> StoredReturn | None:
     try:
-        return ReturnModel.get(return_id, consistent_read=True)
+        return _return(ReturnModel.get(return_id, consistent_read=True))
     except DoesNotExist:
         return None
 
 
-def save_return_effects(return_id: str, effects: dict[str, list[str]]) -> None:
-    ReturnModel(return_id).update(actions=[ReturnModel.effects.set(effects)])
+def mark_return_effects_done(return_id: str, owed: frozenset[str], done: Mapping[str, list[str]]) -> bool:
+    """Record owed effects as done with their results; False if the owed set is no longer `owed`.
+
+    The condition pins the whole owed set as read (effects only ever leave it), so of two
+    concurrent completers one wins and the other reads again; the write that completes the last
+    effect also drops the return from the `owed_effects` index.
+    """
+    condition: Condition | None = None
+    for name in sorted(owed):
+        found = ReturnModel.owed_effects.contains(name)
+        condition = found if condition is None else condition & found
+    actions: list[Action] = [set_value(_EFFECT_RESULTS[name], list(result)) for name, result in done.items()]
+    actions.append(ReturnModel.owed_effects.delete(set(done)))
+    if set(done) >= owed:
+        actions += [ReturnModel.owed_shard.remove(), ReturnModel.owed_since.remove()]
+    try:
+        ReturnModel(return_id).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def returns_owing(shard: int, until: datetime) -> Iterator[str]:
+    """C8, T12: ids of returns of one shard recorded until `until` that still owe effects
+    (sparse GSI `owed_effects`, keys only: the caller re-reads each base item)."""
+    for item in ReturnModel.owed.query(shard, ReturnModel.owed_since <= _utc(until)):
+        yield str(item.return_id)
 
 
 def mark_merging(source_id: str, target_id: str) -> bool:

@@ -13,13 +13,14 @@ from chalicelib.tradein import service
 
 
 def run_nightly(today: date) -> dict[str, Any]:
-    """Everything due on or before `today`: unfinished reviews and owed e-mails (T6), returned
-    laptops (T12), deadlines (T7, T8, T10), payments and payout batches (T11). Safe to rerun."""
+    """Everything due on or before `today`: unfinished reviews and owed e-mails (T6),
+    deadlines (T7, T8, T10), payments and payout batches (T11). Safe to rerun.
+    Claims of returned laptops (T12) are voided by the return itself, or by the loyalty nightly's
+    catch-up of returns with owed effects (`loyalty.service.complete_owed_return_effects`)."""
     now = clock.now()
     summary: dict[str, Any] = {
         "reviews_finished": service.finish_reviews(today, now),
         "emails_sent": service.send_owed_emails(now),
-        "voided": service.void_returned(now),
         "lapsed": service.lapse_overdue(today, now),
         "paid": service.mark_paid(today, now),
         "batches_settled": service.settle_batches(today),
