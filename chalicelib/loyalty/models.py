@@ -51,6 +51,7 @@ class MemberModel(Model):
     joined_on = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
     merged_into = UnicodeAttribute(null=True)
+    merge_result = JSONAttribute(null=True)  # L13: on a merged source, what the merge did (its retries answer it)
     pending = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)

@@ -8,7 +8,7 @@ a history entry whose id is deterministic, so a retry can never count anything t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -726,6 +726,10 @@ def merge(target_id: str, source_id: str) -> MergeResult:
         raise NotFound("MEMBER_NOT_FOUND", "No member with the source id")
     if source.merged_into not in (None, target.member_id):
         raise Conflict("ALREADY_MERGED", "The source account was merged into another account")
+    if source.status == "merged":
+        done = store.merge_result_of(source_id)
+        if done is not None:  # a retry of a completed merge answers what the merge did
+            return MergeResult(**done)
     if source.status == "active" and not store.mark_merging(source_id, target_id):
         raise Conflict("CONCURRENT_UPDATE", "The source account changed meanwhile; try again")
     moved = sum(_move_lot(lot, target_id) for lot in store.lots_of(source_id))
@@ -738,13 +742,18 @@ def merge(target_id: str, source_id: str) -> MergeResult:
     from chalicelib.coupons.service import transfer_coupons  # the coupons domain, through its service
 
     coupons = transfer_coupons(source_id, target_id)
-    if not store.close_merged(source_id) and store.get_member(source_id).status != "merged":  # type: ignore[union-attr]
-        raise Conflict("MERGE_INCOMPLETE", "Something changed on the source account; run the merge again")
+    result = MergeResult(target_id, source_id, moved, receipts_moved, copied, list(coupons))
+    if not store.close_merged(source_id, asdict(result)):
+        done = store.merge_result_of(source_id)
+        if done is not None:
+            return MergeResult(**done)  # a concurrent run of this merge closed it first
+        if store.get_member(source_id).status != "merged":  # type: ignore[union-attr]
+            raise Conflict("MERGE_INCOMPLETE", "Something changed on the source account; run the merge again")
     logger.info(
         "accounts merged",
         extra={"source": source_id, "target": target_id, "lots": moved, "receipts": receipts_moved},
     )
-    return MergeResult(target_id, source_id, moved, receipts_moved, copied, list(coupons))
+    return result
 
 
 def _move_lot(lot: Lot, target_id: str) -> int:

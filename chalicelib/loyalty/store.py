@@ -522,11 +522,14 @@ def mark_merging(source_id: str, target_id: str) -> bool:
     return True
 
 
-def close_merged(source_id: str) -> bool:
-    """L13: the merge is done, so the source must hold nothing any more; False if it still does."""
+def close_merged(source_id: str, result: dict[str, Any]) -> bool:
+    """L13: the merge is done, so the source must hold nothing any more; False if it still does.
+
+    `result` (what the merge did) is kept on the source for the merge's retries to answer.
+    """
     try:
         MemberModel(source_id).update(
-            actions=[MemberModel.status.set("merged")],
+            actions=[MemberModel.status.set("merged"), set_value(MemberModel.merge_result, result)],
             condition=(MemberModel.status == "merging")
             & (MemberModel.pending == 0)
             & (MemberModel.available == 0)
@@ -537,3 +540,12 @@ def close_merged(source_id: str) -> bool:
             raise
         return False
     return True
+
+
+def merge_result_of(source_id: str) -> dict[str, Any] | None:
+    """L13: what the merge of this (merged) source account did, as `close_merged` kept it."""
+    try:
+        item = MemberModel.get(source_id, consistent_read=True, attributes_to_get=["merge_result"])
+    except DoesNotExist:
+        return None
+    return item.merge_result if isinstance(item.merge_result, dict) else None
