@@ -32,6 +32,16 @@ class CardIndex(GlobalSecondaryIndex["MemberModel"]):
     card_number = UnicodeAttribute(hash_key=True)
 
 
+class EmailIndex(GlobalSecondaryIndex["MemberModel"]):
+    """Customer care (L13): find members by their e-mail address, exact and case-insensitive."""
+
+    class Meta:
+        index_name = "by_email"
+        projection = KeysOnlyProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
 class MemberModel(Model):
     """A member with materialised balances, changed in the same transaction as the lots."""
 
@@ -41,6 +51,7 @@ class MemberModel(Model):
 
     member_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
+    email_key = UnicodeAttribute(null=True)  # the e-mail address normalised for look-up (by_email)
     first_name = UnicodeAttribute()
     last_name = UnicodeAttribute()
     address = JSONAttribute(null=True)
@@ -56,6 +67,7 @@ class MemberModel(Model):
     available = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
     by_card = CardIndex()
+    by_email = EmailIndex()
 
 
 class MaturingIndex(GlobalSecondaryIndex["LotModel"]):
@@ -132,6 +144,8 @@ class HistoryModel(Model):
     points = NumberAttribute()
     cause = UnicodeAttribute()
     lots = JSONAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # an adjustment's reason, for the back office
+    fingerprint = UnicodeAttribute(null=True)  # an adjustment's request, to tell a replay from a conflict
     by_time = HistoryByTime()
 
 

@@ -143,6 +143,7 @@ def add_member_put(tx: TransactWrite, member: Member) -> None:
     item = MemberModel(
         member.member_id,
         email=member.email,
+        email_key=email_key(member.email),
         first_name=member.first_name,
         last_name=member.last_name,
         address=asdict(member.address) if member.address else None,
@@ -232,9 +233,22 @@ def add_lot_delete(tx: TransactWrite, lot: Lot) -> None:
     tx.delete(LotModel(lot.member_id, lot.lot_id), condition=condition)
 
 
-def add_entry(tx: TransactWrite, entry: LedgerEntry, lots: dict[str, int] | None = None) -> None:
+def email_key(email: str) -> str:
+    """An e-mail address as the look-up compares it: exact but for case and surrounding blanks."""
+    return email.strip().lower()
+
+
+def add_entry(
+    tx: TransactWrite,
+    entry: LedgerEntry,
+    lots: dict[str, int] | None = None,
+    reason: str | None = None,
+    fingerprint: str | None = None,
+) -> None:
     """A history entry; its deterministic id makes a replayed transaction fail as a whole."""
-    tx.save(_entry_item(entry, lots), condition=HistoryModel.entry_id.does_not_exist())
+    item = _entry_item(entry, lots)
+    item.reason, item.fingerprint = reason, fingerprint
+    tx.save(item, condition=HistoryModel.entry_id.does_not_exist())
 
 
 def _entry_item(entry: LedgerEntry, lots: dict[str, int] | None = None) -> HistoryModel:
@@ -364,6 +378,20 @@ def member_by_card(card_number: str) -> str | None:
     for item in MemberModel.by_card.query(card_number, limit=1):
         return str(item.member_id)
     return None
+
+
+def members_by_email(email: str) -> list[str]:
+    """Customer care: ids of the members with this e-mail address (GSI by_email)."""
+    return [str(item.member_id) for item in MemberModel.by_email.query(email_key(email))]
+
+
+def get_entry(member_id: str, entry_id: str) -> tuple[LedgerEntry, str | None, str | None] | None:
+    """One history entry with its reason and fingerprint (an adjustment's replay check)."""
+    try:
+        item = HistoryModel.get(member_id, entry_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _entry(item), item.reason, item.fingerprint
 
 
 def lots_of(member_id: str) -> list[Lot]:
