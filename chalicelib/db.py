@@ -113,3 +113,17 @@ def batch_get(keys: list[tuple[type[Model], Any]]) -> list[Any]:
                 found[(table, next(iter(raw[name].values())))] = model.from_raw_data(raw)
         wanted = answer.get("UnprocessedKeys") or {}
     return [found.get((model.Meta.table_name, model._hash_key_attribute().serialize(k))) for model, k in keys]
+
+
+def set_value(attribute: Any, value: Any) -> Any:
+    """An update action setting `attribute` to a Python value, encoded by the attribute itself.
+
+    PynamoDB's `attribute.set(value)` takes any one-key dict whose key is a DynamoDB type tag
+    (`{"N": 2}`, `{"S": 1}`, `{"M": ...}`) for an already-encoded value, so a map keyed by user
+    data (a return's line ids) was stored wrong or refused. Handing it the encoded form always
+    is the one safe way; `None` removes the attribute, as PynamoDB does.
+    """
+    encoded = None if value is None else attribute.serialize(value)
+    if encoded is None:
+        return attribute.remove()
+    return attribute.set({attribute.attr_type: encoded})

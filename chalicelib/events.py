@@ -19,15 +19,22 @@ class ReceiptReturned:
     returned_at: datetime
 
 
-@dataclass(frozen=True)
-class ReturnEffects:
-    coupons_restored: list[str]
-    claims_voided: list[str]
+# What a return owes other domains, by name: recorded with the return in its ledger transaction,
+# done in the request and, when that died after the transaction, by the nightly catch-up.
+COUPON_RESTORE = "coupon_restore"  # C8
+CLAIM_VOID = "claim_void"  # T12 (the void e-mail goes into the claim's outbox in the same write)
+RETURN_EFFECTS: tuple[str, ...] = (COUPON_RESTORE, CLAIM_VOID)
 
 
-def receipt_returned(event: ReceiptReturned) -> ReturnEffects:
-    """Tell coupons (C8) and trade-in (T12) that (part of) a receipt came back."""
-    from chalicelib.coupons.service import restore_for_return
-    from chalicelib.tradein.service import void_for_return
+def return_effect(name: str, event: ReceiptReturned) -> list[str]:
+    """Do one owed effect of a return; each is idempotent per return_id and answers the same on
+    every call: the restored coupon codes (C8) or the voided claim numbers (T12)."""
+    if name == COUPON_RESTORE:
+        from chalicelib.coupons.service import restore_for_return
 
-    return ReturnEffects(coupons_restored=restore_for_return(event), claims_voided=void_for_return(event))
+        return restore_for_return(event)
+    if name == CLAIM_VOID:
+        from chalicelib.tradein.service import void_for_return
+
+        return void_for_return(event)
+    raise ValueError(f"unknown return effect {name!r}")

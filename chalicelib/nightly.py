@@ -27,7 +27,6 @@ def _tradein_steps() -> dict[str, tuple[str, Callable[[date, datetime, Any], Any
     return {
         "finish_reviews": ("reviews_finished", service.finish_reviews),
         "send_owed_emails": ("emails_sent", lambda today, now, failures: service.send_owed_emails(now, failures)),
-        "void_returned": ("voided", lambda today, now, failures: service.void_returned(now)),
         "lapse_overdue": ("lapsed", service.lapse_overdue),
         "mark_paid": ("paid", service.mark_paid),
         "settle_batches": ("batches_settled", lambda today, now, failures: service.settle_batches(today, failures)),
@@ -39,7 +38,6 @@ def _tradein_steps() -> dict[str, tuple[str, Callable[[date, datetime, Any], Any
 TRADEIN_UNITS = (
     "finish_reviews",
     "send_owed_emails",
-    "void_returned",
     "lapse_overdue",
     "mark_paid",
     "settle_batches",
@@ -53,7 +51,7 @@ def plan(job: str) -> list[list[str]]:
     if job == "nightly_loyalty":
         lots = [[f"mature:{s}", f"expire:{s}"] for s in range(settings().maturity_shards)]
         coupons = [[f"coupons:{s}"] for s in range(settings().coupon_expiry_shards)]
-        return lots + coupons
+        return [*lots, *coupons, ["returns"]]
     if job == "nightly_tradein":
         return [list(TRADEIN_UNITS)]
     raise KeyError(job)
@@ -75,6 +73,10 @@ def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple
             from chalicelib.coupons.jobs import expire_coupons_page
 
             return expire_coupons_page(int(shard), as_of, cursor, limit)
+        if kind == "returns":  # what returns still owe coupons (C8) and trade-in (T12)
+            from chalicelib.loyalty.jobs import owed_return_effects
+
+            return owed_return_effects(), None
     if job == "nightly_tradein" and unit in TRADEIN_UNITS:
         from chalicelib.tradein.isolation import ItemFailures
 

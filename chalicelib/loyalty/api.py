@@ -13,8 +13,17 @@ from chalicelib import clock
 from chalicelib.address import AddressIn
 from chalicelib.auth import Principal, require
 from chalicelib.errors import BadRequest
-from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
-from chalicelib.loyalty import service
+from chalicelib.http import (
+    Body,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+    limit_param,
+    parse,
+    query,
+    validate,
+)
+from chalicelib.loyalty import care, service
 from chalicelib.loyalty.rules import LedgerEntry, StoredReceipt
 from chalicelib.sales import Channel, LineIn, Receipt
 
@@ -114,6 +123,36 @@ class ReturnIn(Body):
 
 class MergeIn(Body):
     source_member_id: str = Field(min_length=1, max_length=128)
+
+
+MAX_ADJUSTMENT = 10**9  # far beyond any goodwill gesture, far inside DynamoDB's numbers
+
+
+class AdjustmentIn(Body):
+    adjustment_id: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+    points: int = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, strict=True)
+    reason: str = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _meaningful(self) -> AdjustmentIn:
+        if self.points == 0:
+            raise ValueError("points must not be 0")
+        if not self.reason.isprintable() or not self.reason.strip():
+            raise ValueError("reason: printable text without control characters")
+        return self
+
+
+class MemberLookup(Body):
+    """`GET /backoffice/members`: exactly one of an e-mail address or a loyalty card number."""
+
+    email: str | None = Field(default=None, min_length=1, max_length=254)
+    card_number: str | None = Field(default=None, min_length=1, max_length=32)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MemberLookup:
+        if (self.email is None) == (self.card_number is None):
+            raise ValueError("give exactly one of email or card_number")
+        return self
 
 
 def _profile(p: service.Profile) -> dict[str, Any]:
@@ -250,3 +289,27 @@ def merge(member_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, MergeIn)
     return json_response(service.merge(member_id, body.source_member_id).__dict__)
+
+
+@bp.route("/backoffice/members", methods=["GET"])
+def find_members():  # type: ignore[no-untyped-def]
+    request = bp.current_request
+    require(request, "backoffice")
+    ask = validate({"email": query(request, "email"), "card_number": query(request, "card_number")}, MemberLookup)
+    return json_response({"items": [_profile(p) for p in care.find_members(ask.email, ask.card_number)]})
+
+
+@bp.route("/backoffice/members/{member_id}/adjustments", methods=["POST"])
+def adjust(member_id: str):  # type: ignore[no-untyped-def]
+    require(bp.current_request, "backoffice")
+    body = parse(bp.current_request, AdjustmentIn)
+    done, created = care.adjust_points(member_id, body.adjustment_id, body.points, body.reason)
+    answer = {
+        "adjustment_id": done.adjustment_id,
+        "member_id": done.member_id,
+        "points": done.points,
+        "reason": done.reason,
+        "at": clock.iso(done.at),
+        "cause": f"adjustment:{done.adjustment_id}",
+    }
+    return json_response(answer, 201 if created else 200)

@@ -8,16 +8,24 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.loyalty import service
 from chalicelib.observability import MetricUnit, logger, metrics
 
 
 def run_nightly(today: date) -> dict[str, Any]:
-    """Mature (L6), expire (L7) and settle debts from matured points (L11): all due by `today`."""
+    """Mature (L6), expire (L7) and settle debts from matured points (L11): all due by `today`;
+    then complete what returns still owe coupons (C8) and trade-in (T12)."""
     started = time.monotonic()
     counts = service.run_nightly(today)
+    owed = owed_return_effects()
     duration_ms = int((time.monotonic() - started) * 1000)
-    summary: dict[str, Any] = {**asdict(counts), "duration_ms": duration_ms}
+    summary: dict[str, Any] = {
+        **asdict(counts),
+        "returns_completed": owed["returns_completed"],
+        "failures": [*counts.failures, *owed["failures"]],
+        "duration_ms": duration_ms,
+    }
     _publish(counts)
     metrics.add_metric(name="LoyaltyNightlyDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
     logger.info("loyalty nightly run", extra={"as_of": today.isoformat(), **_loggable(summary)})
@@ -38,6 +46,15 @@ def expire(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, 
     next_cursor = service.expire_page(shard, today, cursor, limit, counts)
     _publish(counts)
     return asdict(counts), next_cursor
+
+
+def owed_return_effects() -> dict[str, Any]:
+    """The coupon restores (C8) and claim voids (T12) that returns still owe, from the sparse
+    index of returns with owed effects (one unit of the night: cost follows the owed returns)."""
+    owed = service.complete_owed_return_effects(clock.now())
+    metrics.add_metric(name="ReturnsCompleted", unit=MetricUnit.Count, value=owed["returns_completed"])
+    metrics.add_metric(name="NightlyItemFailures", unit=MetricUnit.Count, value=len(owed["failures"]))
+    return owed
 
 
 def _publish(counts: service.NightlyCounts) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
@@ -31,6 +33,16 @@ class CardIndex(GlobalSecondaryIndex["MemberModel"]):
     card_number = UnicodeAttribute(hash_key=True)
 
 
+class EmailIndex(GlobalSecondaryIndex["MemberModel"]):
+    """Customer care (L13): find members by their e-mail address, exact and case-insensitive."""
+
+    class Meta:
+        index_name = "by_email"
+        projection = KeysOnlyProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
 class MemberModel(Model):
     """A member with materialised balances, changed in the same transaction as the lots."""
 
@@ -40,6 +52,7 @@ class MemberModel(Model):
 
     member_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
+    email_key = UnicodeAttribute(null=True)  # the e-mail address normalised for look-up (by_email)
     first_name = UnicodeAttribute()
     last_name = UnicodeAttribute()
     address = JSONAttribute(null=True)
@@ -50,6 +63,7 @@ class MemberModel(Model):
     joined_on = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
     merged_into = UnicodeAttribute(null=True)
+    merge_result = JSONAttribute(null=True)  # L13: on a merged source, what the merge did (its retries answer it)
     pending = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
@@ -57,6 +71,7 @@ class MemberModel(Model):
     # that change the lots (store.py), so the profile is one GetItem whatever the history.
     expiring = MapAttribute(default=dict)  # type: ignore[var-annotated]
     by_card = CardIndex()
+    by_email = EmailIndex()
 
 
 class MaturingIndex(GlobalSecondaryIndex["LotModel"]):
@@ -133,6 +148,8 @@ class HistoryModel(Model):
     points = NumberAttribute()
     cause = UnicodeAttribute()
     lots = JSONAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # an adjustment's reason, for the back office
+    fingerprint = UnicodeAttribute(null=True)  # an adjustment's request, to tell a replay from a conflict
     by_time = HistoryByTime()
 
 
@@ -170,8 +187,24 @@ class ReceiptModel(Model):
     by_member = ReceiptsByMember()
 
 
+class OwedReturnsIndex(GlobalSecondaryIndex["ReturnModel"]):
+    """C8, T12: returns whose effects on coupons and trade-in are still owed, by (shard, since).
+
+    Sparse: the keys are written with the return and removed by the write that marks its last
+    owed effect done, so the nightly catch-up reads only returns that still owe something.
+    """
+
+    class Meta:
+        index_name = "owed_effects"
+        projection = KeysOnlyProjection()
+
+    owed_shard = NumberAttribute(hash_key=True)
+    owed_since = UnicodeAttribute(range_key=True)
+
+
 class ReturnModel(Model):
-    """A return, stored with its answer so that a replay of its return_id answers the same."""
+    """A return, stored with its answer so that a replay of its return_id answers the same, and
+    with the effects it owes other domains (written in the return's own ledger transaction)."""
 
     class Meta:
         table_name = table_name("loyalty-returns")
@@ -182,4 +215,9 @@ class ReturnModel(Model):
     fingerprint = UnicodeAttribute()
     returned_at = UnicodeAttribute()
     points_reversed = NumberAttribute(default=0)
-    effects = JSONAttribute(null=True)
+    owed_effects = UnicodeSetAttribute(null=True)  # effect names still owed; gone when all are done
+    coupons_restored = ListAttribute(of=UnicodeAttribute, null=True)  # C8, once `coupon_restore` is done
+    claims_voided = ListAttribute(of=UnicodeAttribute, null=True)  # T12, once `claim_void` is done
+    owed_shard = NumberAttribute(null=True)
+    owed_since = UnicodeAttribute(null=True)
+    owed = OwedReturnsIndex()

@@ -98,6 +98,19 @@ class StoredReceipt:
 
 
 @dataclass(frozen=True)
+class StoredReturn:
+    """A recorded return with what it still owes other domains (C8, T12) and what those did."""
+
+    return_id: str
+    receipt_id: str
+    fingerprint: str
+    returned_at: datetime
+    points_reversed: int
+    owed: frozenset[str]  # names of effects not done yet (see chalicelib.events.RETURN_EFFECTS)
+    results: Mapping[str, tuple[str, ...]]  # effect name -> coupon codes / claim numbers
+
+
+@dataclass(frozen=True)
 class Expiring:
     points: int
     expires_on: date

@@ -8,7 +8,7 @@ a history entry whose id is deterministic, so a retry can never count anything t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,11 +17,21 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock, events
 from chalicelib.address import Address
 from chalicelib.config import settings
+from chalicelib.db import set_value
 from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
 from chalicelib.ids import fingerprint, random_code
 from chalicelib.loyalty import rules, store
 from chalicelib.loyalty.models import MemberModel
-from chalicelib.loyalty.rules import Balance, Expiring, LedgerEntry, Lot, LoyaltyPolicy, Member, StoredReceipt
+from chalicelib.loyalty.rules import (
+    Balance,
+    Expiring,
+    LedgerEntry,
+    Lot,
+    LoyaltyPolicy,
+    Member,
+    StoredReceipt,
+    StoredReturn,
+)
 from chalicelib.observability import logger
 from chalicelib.sales import Receipt
 
@@ -189,10 +199,9 @@ def update_profile(member_id: str, changes: Mapping[str, Any]) -> Profile:
         actions: list[Any] = []
         for name in ("first_name", "last_name", "newsletter", "partner_data_sharing"):
             if name in changes and changes[name] is not None:
-                actions.append(getattr(MemberModel, name).set(changes[name]))
+                actions.append(set_value(getattr(MemberModel, name), changes[name]))
         if "address" in changes:
-            address = changes["address"]
-            actions.append(MemberModel.address.set(address) if address is not None else MemberModel.address.remove())
+            actions.append(set_value(MemberModel.address, changes["address"]))  # None removes it
         award = bool(changes.get("partner_data_sharing")) and not member.consent_awarded
         if not actions:
             return profile(member_id)
@@ -457,9 +466,11 @@ class ReturnResult:
 def record_return(
     receipt_id: str, return_id: str, returned_at: datetime, lines: list[tuple[str, int]], payload: Mapping[str, Any]
 ) -> tuple[ReturnResult, bool]:
-    """L11: reduce the receipt's points to what the kept lines earn, then tell coupons (C8) and
-    trade-in (T12). Idempotent per return_id: the return item, the receipt's returned quantities
-    and the ledger change commit together; the answer is stored so a replay gives the same one.
+    """L11: reduce the receipt's points to what the kept lines earn, then restore coupons (C8) and
+    void claims (T12). Idempotent per return_id: the return item (with the effects it owes), the
+    receipt's returned quantities and the ledger change commit together; the effects are done
+    next and marked done on the return item, so a replay, or the nightly catch-up when the till
+    never resends, completes whatever a crash left owed, and answers the same.
     """
     fp = fingerprint({**payload, "receipt_id": receipt_id})
     for _ in range(RETRIES):
@@ -467,7 +478,7 @@ def record_return(
         if done is not None:
             if done.fingerprint != fp:
                 raise Conflict("RETURN_CONFLICT", "A different return with this id was already recorded")
-            return _finish_return(return_id, int(done.points_reversed), done.effects), False
+            return _answer(_complete_effects(done)), False
         found = store.get_receipt(receipt_id)
         if found is None:
             raise NotFound("RECEIPT_NOT_FOUND", "No receipt with this id")
@@ -479,9 +490,18 @@ def record_return(
         member_id = stored.receipt.member_id
         points_after = rules.receipt_points(stored.receipt, policy(), returned) if member_id else 0
         reversed_points = max(0, stored.points - points_after)
+        record = StoredReturn(
+            return_id=return_id,
+            receipt_id=receipt_id,
+            fingerprint=fp,
+            returned_at=datetime.fromisoformat(clock.iso(returned_at)),
+            points_reversed=reversed_points,
+            owed=frozenset(events.RETURN_EFFECTS),
+            results={},
+        )
         try:
             with store.transaction() as tx:
-                store.add_return_put(tx, return_id, receipt_id, fp, clock.iso(returned_at), reversed_points)
+                store.add_return_put(tx, record, _now())
                 store.add_receipt_returned(tx, receipt_id, returned, points_after, version)
                 if member_id and reversed_points:
                     _add_reversal(tx, stored, member_id, reversed_points, return_id)
@@ -489,11 +509,9 @@ def record_return(
             continue  # another return or a merge moved something: read again
         logger.info("return recorded", extra={"receipt_id": receipt_id, "return_id": return_id})
         event = events.ReceiptReturned(
-            receipt=replace(stored.receipt, returned=returned),
-            return_id=return_id,
-            returned_at=datetime.fromisoformat(clock.iso(returned_at)),  # as stored on the return item
+            receipt=replace(stored.receipt, returned=returned), return_id=return_id, returned_at=record.returned_at
         )
-        return _finish_return(return_id, reversed_points, None, event), True
+        return _answer(_complete_effects(record, event)), True
     raise Conflict("CONCURRENT_UPDATE", "The receipt changed meanwhile; try again")
 
 
@@ -521,32 +539,77 @@ def _add_reversal(tx: TransactWrite, stored: StoredReceipt, member_id: str, amou
     store.add_entry(tx, entry, lots=dict(plan.takes))
 
 
-def _finish_return(
-    return_id: str,
-    points_reversed: int,
-    effects: dict[str, list[str]] | None,
-    event: events.ReceiptReturned | None = None,
-) -> ReturnResult:
-    """Publish the return to coupons and trade-in once its effects are not stored yet (their
-    reactions are idempotent, so a crash between the two only repeats a no-op). `event` is what
-    the caller just wrote; a replay without it reads the return and its receipt back."""
-    if effects is None:
-        if event is None:
-            done = store.get_return(return_id)
-            assert done is not None
-            found = store.get_receipt(done.receipt_id)
-            assert found is not None
-            event = events.ReceiptReturned(
-                receipt=found[0].receipt, return_id=return_id, returned_at=datetime.fromisoformat(done.returned_at)
-            )
-        outcome = events.receipt_returned(event)
-        effects = {"coupons_restored": list(outcome.coupons_restored), "claims_voided": list(outcome.claims_voided)}
-        store.save_return_effects(return_id, effects)
+def _answer(ret: StoredReturn) -> ReturnResult:
     return ReturnResult(
-        points_reversed=points_reversed,
-        coupons_restored=list(effects.get("coupons_restored", [])),
-        claims_voided=list(effects.get("claims_voided", [])),
+        points_reversed=ret.points_reversed,
+        coupons_restored=list(ret.results.get(events.COUPON_RESTORE, ())),
+        claims_voided=list(ret.results.get(events.CLAIM_VOID, ())),
     )
+
+
+def _complete_effects(ret: StoredReturn, event: events.ReceiptReturned | None = None) -> StoredReturn:
+    """Do the effects a return still owes (C8, T12) and mark them done in one conditional write.
+
+    Every effect is idempotent per return_id, so doing one again after a crash (or alongside a
+    concurrent completer) repeats a no-op with the same answer. When one effect fails, the others
+    are still recorded as done and the failure is raised: the till's retry or the nightly
+    catch-up completes it. `event` is what the caller just wrote; else the receipt is read back.
+    """
+    for _ in range(RETRIES):
+        if not ret.owed:
+            return ret
+        if event is None:
+            found = store.get_receipt(ret.receipt_id)
+            if found is None:
+                raise NotFound("RECEIPT_NOT_FOUND", "The returned receipt is gone")
+            event = events.ReceiptReturned(
+                receipt=found[0].receipt, return_id=ret.return_id, returned_at=ret.returned_at
+            )
+        done: dict[str, list[str]] = {}
+        failure: Exception | None = None
+        for name in sorted(ret.owed):
+            try:
+                done[name] = events.return_effect(name, event)
+            except Exception as exc:
+                failure = failure or exc
+        if done and not store.mark_return_effects_done(ret.return_id, ret.owed, done):
+            again = store.get_return(ret.return_id)  # a concurrent completer got there first
+            assert again is not None
+            ret = again
+            continue
+        if done:
+            ret = replace(
+                ret, owed=ret.owed - set(done), results={**ret.results, **{k: tuple(v) for k, v in done.items()}}
+            )
+        if failure is not None:
+            raise failure
+        return ret
+    raise Conflict("CONCURRENT_UPDATE", "The return's effects changed meanwhile; try again")
+
+
+def complete_owed_return_effects(now: datetime) -> dict[str, Any]:
+    """C8, T12: complete the effects of returns recorded until `now` that still owe some (a return
+    whose request died after its ledger transaction and was never resent).
+
+    Reads only the sparse `owed_effects` index (never a scan) and each listed return's base item
+    (the index lags); each return on its own: one that fails is listed in `failures` and stays
+    owed for the next run. Safe to run twice: done effects have left the index.
+    """
+    completed = 0
+    failures: list[dict[str, str]] = []
+    for shard in range(settings().maturity_shards):
+        for return_id in store.returns_owing(shard, now):
+            try:
+                ret = store.get_return(return_id)
+                if ret is None or not ret.owed:
+                    continue
+                _complete_effects(ret)
+                completed += 1
+            except Exception as exc:
+                reason = getattr(exc, "code", None) or type(exc).__name__
+                failures.append({"id": return_id, "reason": str(reason)})
+                logger.warning("owed return effects failed", extra={"return_id": return_id, "reason": reason})
+    return {"returns_completed": completed, "failures": failures}
 
 
 # --- nightly maturation, expiry and debt settlement (L6, L7, L11) ----------------------------
@@ -722,6 +785,10 @@ def merge(target_id: str, source_id: str) -> MergeResult:
         raise NotFound("MEMBER_NOT_FOUND", "No member with the source id")
     if source.merged_into not in (None, target.member_id):
         raise Conflict("ALREADY_MERGED", "The source account was merged into another account")
+    if source.status == "merged":
+        done = store.merge_result_of(source_id)
+        if done is not None:  # a retry of a completed merge answers what the merge did
+            return MergeResult(**done)
     if source.status == "active" and not store.mark_merging(source_id, target_id):
         raise Conflict("CONCURRENT_UPDATE", "The source account changed meanwhile; try again")
     moved = sum(_move_lot(lot, target_id) for lot in store.lots_of(source_id))
@@ -734,13 +801,18 @@ def merge(target_id: str, source_id: str) -> MergeResult:
     from chalicelib.coupons.service import transfer_coupons  # the coupons domain, through its service
 
     coupons = transfer_coupons(source_id, target_id)
-    if not store.close_merged(source_id) and store.get_member(source_id).status != "merged":  # type: ignore[union-attr]
-        raise Conflict("MERGE_INCOMPLETE", "Something changed on the source account; run the merge again")
+    result = MergeResult(target_id, source_id, moved, receipts_moved, copied, list(coupons))
+    if not store.close_merged(source_id, asdict(result)):
+        done = store.merge_result_of(source_id)
+        if done is not None:
+            return MergeResult(**done)  # a concurrent run of this merge closed it first
+        if store.get_member(source_id).status != "merged":  # type: ignore[union-attr]
+            raise Conflict("MERGE_INCOMPLETE", "Something changed on the source account; run the merge again")
     logger.info(
         "accounts merged",
         extra={"source": source_id, "target": target_id, "lots": moved, "receipts": receipts_moved},
     )
-    return MergeResult(target_id, source_id, moved, receipts_moved, copied, list(coupons))
+    return result
 
 
 def _move_lot(lot: Lot, target_id: str) -> int:

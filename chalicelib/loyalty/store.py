@@ -6,7 +6,7 @@ Ledger writes are composed by the service from the `add_*` helpers below inside 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -22,7 +22,7 @@ from chalicelib import clock
 from chalicelib.address import Address
 from chalicelib.clock import local_date
 from chalicelib.config import settings
-from chalicelib.db import batch_get, connection
+from chalicelib.db import batch_get, connection, set_value
 from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel, ReceiptModel, ReturnModel
 from chalicelib.loyalty.rules import (
     Balance,
@@ -30,6 +30,7 @@ from chalicelib.loyalty.rules import (
     Lot,
     Member,
     StoredReceipt,
+    StoredReturn,
     shard_of,
 )
 from chalicelib.sales import Line, Receipt
@@ -177,6 +178,7 @@ def add_member_put(tx: TransactWrite, member: Member) -> None:
     item = MemberModel(
         member.member_id,
         email=member.email,
+        email_key=email_key(member.email),
         first_name=member.first_name,
         last_name=member.last_name,
         address=asdict(member.address) if member.address else None,
@@ -273,9 +275,22 @@ def add_lot_delete(tx: TransactWrite, lot: Lot) -> None:
     tx.delete(LotModel(lot.member_id, lot.lot_id), condition=condition)
 
 
-def add_entry(tx: TransactWrite, entry: LedgerEntry, lots: dict[str, int] | None = None) -> None:
+def email_key(email: str) -> str:
+    """An e-mail address as the look-up compares it: exact but for case and surrounding blanks."""
+    return email.strip().lower()
+
+
+def add_entry(
+    tx: TransactWrite,
+    entry: LedgerEntry,
+    lots: dict[str, int] | None = None,
+    reason: str | None = None,
+    fingerprint: str | None = None,
+) -> None:
     """A history entry; its deterministic id makes a replayed transaction fail as a whole."""
-    tx.save(_entry_item(entry, lots), condition=HistoryModel.entry_id.does_not_exist())
+    item = _entry_item(entry, lots)
+    item.reason, item.fingerprint = reason, fingerprint
+    tx.save(item, condition=HistoryModel.entry_id.does_not_exist())
 
 
 def _entry_item(entry: LedgerEntry, lots: dict[str, int] | None = None) -> HistoryModel:
@@ -335,7 +350,7 @@ def add_receipt_returned(
     tx.update(
         ReceiptModel(receipt_id),
         actions=[
-            ReceiptModel.returned.set(returned),
+            set_value(ReceiptModel.returned, returned),  # line ids are user data: never a raw dict
             ReceiptModel.points.set(points),
             ReceiptModel.version.add(1),
         ],
@@ -357,15 +372,31 @@ def move_receipt(receipt_id: str, source: str, target: str) -> bool:
     return True
 
 
-def add_return_put(tx: TransactWrite, return_id: str, receipt_id: str, fp: str, returned_at: str, points: int) -> None:
+def add_return_put(
+    tx: TransactWrite,
+    ret: StoredReturn,
+    recorded_at: datetime,
+) -> None:
+    """The return with the effects it owes (C8, T12), listed in the sparse `owed_effects` index."""
     item = ReturnModel(
-        return_id,
-        receipt_id=receipt_id,
-        fingerprint=fp,
-        returned_at=returned_at,
-        points_reversed=points,
+        ret.return_id,
+        receipt_id=ret.receipt_id,
+        fingerprint=ret.fingerprint,
+        returned_at=ret.returned_at.isoformat(),
+        points_reversed=ret.points_reversed,
     )
+    if ret.owed:
+        item.owed_effects = set(ret.owed)
+        item.owed_shard = shard_of(ret.return_id, settings().maturity_shards)
+        item.owed_since = _utc(recorded_at)
     tx.save(item, condition=ReturnModel.return_id.does_not_exist())
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_EFFECT_RESULTS = {"coupon_restore": ReturnModel.coupons_restored, "claim_void": ReturnModel.claims_voided}
 
 
 def add_member_flags(
@@ -412,6 +443,20 @@ def member_by_card(card_number: str) -> str | None:
     for item in MemberModel.by_card.query(card_number, limit=1):
         return str(item.member_id)
     return None
+
+
+def members_by_email(email: str) -> list[str]:
+    """Customer care: ids of the members with this e-mail address (GSI by_email)."""
+    return [str(item.member_id) for item in MemberModel.by_email.query(email_key(email))]
+
+
+def get_entry(member_id: str, entry_id: str) -> tuple[LedgerEntry, str | None, str | None] | None:
+    """One history entry with its reason and fingerprint (an adjustment's replay check)."""
+    try:
+        item = HistoryModel.get(member_id, entry_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _entry(item), item.reason, item.fingerprint
 
 
 def lots_of(member_id: str) -> list[Lot]:
@@ -519,15 +564,59 @@ def put_history_copy(entry: LedgerEntry, lots: dict[str, int] | None) -> bool:
     return True
 
 
-def get_return(return_id: str) -> ReturnModel | None:
+def _return(item: ReturnModel) -> StoredReturn:
+    results = {
+        name: tuple(getattr(item, attr.attr_name))
+        for name, attr in _EFFECT_RESULTS.items()
+        if getattr(item, attr.attr_name) is not None
+    }
+    return StoredReturn(
+        return_id=item.return_id,
+        receipt_id=item.receipt_id,
+        fingerprint=item.fingerprint,
+        returned_at=datetime.fromisoformat(item.returned_at),
+        points_reversed=int(item.points_reversed),
+        owed=frozenset(item.owed_effects or ()),
+        results=results,
+    )
+
+
+def get_return(return_id: str) -> StoredReturn | None:
     try:
-        return ReturnModel.get(return_id, consistent_read=True)
+        return _return(ReturnModel.get(return_id, consistent_read=True))
     except DoesNotExist:
         return None
 
 
-def save_return_effects(return_id: str, effects: dict[str, list[str]]) -> None:
-    ReturnModel(return_id).update(actions=[ReturnModel.effects.set(effects)])
+def mark_return_effects_done(return_id: str, owed: frozenset[str], done: Mapping[str, list[str]]) -> bool:
+    """Record owed effects as done with their results; False if the owed set is no longer `owed`.
+
+    The condition pins the whole owed set as read (effects only ever leave it), so of two
+    concurrent completers one wins and the other reads again; the write that completes the last
+    effect also drops the return from the `owed_effects` index.
+    """
+    condition: Condition | None = None
+    for name in sorted(owed):
+        found = ReturnModel.owed_effects.contains(name)
+        condition = found if condition is None else condition & found
+    actions: list[Action] = [set_value(_EFFECT_RESULTS[name], list(result)) for name, result in done.items()]
+    actions.append(ReturnModel.owed_effects.delete(set(done)))
+    if set(done) >= owed:
+        actions += [ReturnModel.owed_shard.remove(), ReturnModel.owed_since.remove()]
+    try:
+        ReturnModel(return_id).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def returns_owing(shard: int, until: datetime) -> Iterator[str]:
+    """C8, T12: ids of returns of one shard recorded until `until` that still owe effects
+    (sparse GSI `owed_effects`, keys only: the caller re-reads each base item)."""
+    for item in ReturnModel.owed.query(shard, ReturnModel.owed_since <= _utc(until)):
+        yield str(item.return_id)
 
 
 def mark_merging(source_id: str, target_id: str) -> bool:
@@ -544,11 +633,14 @@ def mark_merging(source_id: str, target_id: str) -> bool:
     return True
 
 
-def close_merged(source_id: str) -> bool:
-    """L13: the merge is done, so the source must hold nothing any more; False if it still does."""
+def close_merged(source_id: str, result: dict[str, Any]) -> bool:
+    """L13: the merge is done, so the source must hold nothing any more; False if it still does.
+
+    `result` (what the merge did) is kept on the source for the merge's retries to answer.
+    """
     try:
         MemberModel(source_id).update(
-            actions=[MemberModel.status.set("merged")],
+            actions=[MemberModel.status.set("merged"), set_value(MemberModel.merge_result, result)],
             condition=(MemberModel.status == "merging")
             & (MemberModel.pending == 0)
             & (MemberModel.available == 0)
@@ -559,3 +651,12 @@ def close_merged(source_id: str) -> bool:
             raise
         return False
     return True
+
+
+def merge_result_of(source_id: str) -> dict[str, Any] | None:
+    """L13: what the merge of this (merged) source account did, as `close_merged` kept it."""
+    try:
+        item = MemberModel.get(source_id, consistent_read=True, attributes_to_get=["merge_result"])
+    except DoesNotExist:
+        return None
+    return item.merge_result if isinstance(item.merge_result, dict) else None

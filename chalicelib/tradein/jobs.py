@@ -19,17 +19,16 @@ from chalicelib.tradein.isolation import ItemFailures
 
 
 def run_nightly(today: date) -> dict[str, Any]:
-    """Everything due on or before `today`: unfinished reviews and owed e-mails (T6), returned
-    laptops (T12), deadlines (T7, T8, T10), payments and payout batches (T11). Safe to rerun."""
+    """Everything due on or before `today`: unfinished reviews and owed e-mails (T6),
+    deadlines (T7, T8, T10), payments and payout batches (T11). Safe to rerun.
+    Claims of returned laptops (T12) are voided by the return itself, or by the loyalty nightly's
+    catch-up of returns with owed effects (`loyalty.service.complete_owed_return_effects`)."""
     now = clock.now()
     failures = ItemFailures("nightly_tradein")
     summary: dict[str, Any] = {
         "reviews_finished": service.finish_reviews(today, now, failures),
         "emails_sent": service.send_owed_emails(now, failures),
     }
-    summary["voided"] = 0
-    with failures.item("void_returned", "void_returned"):
-        summary["voided"] = service.void_returned(now)
     summary["lapsed"] = service.lapse_overdue(today, now, failures)
     summary["paid"] = service.mark_paid(today, now, failures)
     summary["batches_settled"] = service.settle_batches(today, failures)

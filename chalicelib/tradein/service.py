@@ -953,23 +953,6 @@ def send_owed_emails(now: datetime, failures: ItemFailures) -> int:
     return sent
 
 
-def void_returned(now: datetime) -> int:
-    """T12: catch up on returns whose event did not reach the trade-in (the event voids at once)."""
-    from chalicelib.loyalty.service import get_receipt
-
-    voided = 0
-    for status in sorted(rules.VOIDABLE):
-        for claim in list(store.claims_in_status(status)):
-            receipt = get_receipt(claim.receipt_id)
-            if (
-                receipt is not None
-                and receipt.returned.get(claim.laptop_line_id, 0) > 0
-                and _void(claim, "nightly", now)
-            ):
-                voided += 1
-    return voided
-
-
 def _debtor() -> sepa.Debtor:
     cfg = settings()
     return sepa.organiser_account(cfg.organiser_iban, cfg.organiser_bic, cfg.organiser_name)

@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.address import Address
-from chalicelib.db import connection
+from chalicelib.db import connection, set_value
 from chalicelib.errors import Conflict
 from chalicelib.tradein import counts, rules
 from chalicelib.tradein.models import (
@@ -295,7 +295,7 @@ def _update_args(
     actions: list[Action] = []
     for name, value in _state(after, today).items():
         attribute = getattr(ClaimModel, name)
-        actions.append(attribute.remove() if value is None else attribute.set(value))
+        actions.append(set_value(attribute, value))  # participant is a dict: encode it ourselves
     if entries:
         actions.append(ClaimModel.timeline.set(ClaimModel.timeline.append([_entry(e) for e in entries])))
     condition = (ClaimModel.version == before.version) & (ClaimModel.status == before.status)

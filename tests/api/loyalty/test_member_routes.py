@@ -109,3 +109,15 @@ def test_patch_refuses_any_email_with_422_and_null_names_with_400(api, joined):
         assert (status, body["code"]) == (400, "INVALID_REQUEST"), field
     status, me = api("PATCH", "/members/me", headers, {"address": None, "last_name": "Jansen"})
     assert (status, me["address"], me["last_name"], me["first_name"]) == (200, None, "Jansen", "Ann")
+
+
+@pytest.mark.rule("L13")
+def test_a_merge_retry_answers_200_with_what_the_merge_did(api, auth, joined):
+    joined("m-old")
+    joined("m-new")
+    bo = auth("care-1", "backoffice")
+    body = {"source_member_id": "m-old"}
+    status, first = api("POST", "/backoffice/members/m-new/merge", bo, body)
+    assert status == 200 and first["lots_moved"] == 1
+    status, again = api("POST", "/backoffice/members/m-new/merge", bo, body)
+    assert (status, again) == (200, first)

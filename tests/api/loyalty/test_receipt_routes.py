@@ -239,3 +239,23 @@ def test_my_receipts_page_with_the_cursor_they_hand_out(api, auth, joined):
     first = api("GET", "/members/me/receipts?limit=1", headers)[1]
     status, body = api("GET", f"/members/me/receipts?cursor={first['next_cursor']}", joined("m-2"))
     assert (status, body["code"]) == (400, "INVALID_CURSOR")  # another member's cursor
+
+
+@pytest.mark.rule("L11")
+@pytest.mark.parametrize("tag", ["B", "S", "N", "L", "M", "SS", "NULL", "BOOL"])
+def test_a_line_id_that_is_a_dynamodb_type_tag_returns_like_any_other(api, auth, joined, tag):
+    joined("m-1")
+    pos = auth("pos-1", "pos")
+    body = receipt_body("m-1")
+    body["lines"][0]["line_id"], body["lines"][0]["quantity"] = tag, 2
+    assert api("PUT", "/receipts/R1", pos, body)[0] == 201
+    for n in (1, 2):
+        ret = {
+            "return_id": f"ret-{n}",
+            "returned_at": "2017-08-15T10:00:00+02:00",
+            "lines": [{"line_id": tag, "quantity": 1}],
+        }
+        status, answer = api("POST", "/receipts/R1/returns", pos, ret)
+        assert (status, answer["points_reversed"]) == (201, 649), answer
+    status, mine = api("GET", "/members/me/receipts", auth("m-1"))
+    assert (status, mine["items"][0]["returned"], mine["items"][0]["points"]) == (200, {tag: 2}, 0)

@@ -94,7 +94,7 @@ def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old
     assert result.lots_moved == 2
     assert store.get_member("m-new").balance.available == 700
     again = service.merge("m-new", "m-old")
-    assert (again.lots_moved, again.receipts_moved, again.history_copied) == (0, 0, 0)
+    assert again == result  # a retry of the completed merge answers what the merge did
     assert store.get_member("m-new").balance.available == 700
     assert_ledger_consistent("m-new")
 
@@ -147,4 +147,14 @@ def test_an_emptied_lot_moves_without_a_zero_point_history_entry(old_account, co
     entries, _ = store.history_of("m-new", 50, None)
     adjusted = sorted(e.points for e in entries if e.type == "adjusted" and e.cause == "merge:m-old")
     assert adjusted == [100, 100, 250]  # R1, consent, welcome; the emptied R2 lot moved silently
+    assert_ledger_consistent("m-new")
+
+
+@pytest.mark.rule("L13")
+def test_a_retry_of_a_completed_merge_answers_what_the_merge_did_and_moves_nothing(old_account, coupons):
+    first = service.merge("m-new", "m-old")
+    balance = store.get_member("m-new").balance
+    again = service.merge("m-new", "m-old")
+    assert again == first and first.lots_moved == 4
+    assert store.get_member("m-new").balance == balance
     assert_ledger_consistent("m-new")

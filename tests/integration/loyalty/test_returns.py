@@ -71,11 +71,11 @@ def test_a_replayed_return_answers_the_same_and_changes_nothing(member, buy, tra
 
 
 def test_a_return_whose_reactions_were_lost_publishes_them_on_replay(member, buy, travel, effects, monkeypatch):
-    """A crash between the ledger transaction and the reactions: the replay publishes again."""
+    """A crash between the reactions and marking them done: the replay publishes again."""
     travel("2017-08-10T14:00")
     member("m-1")
     buy("R1", "m-1", price=30_000)
-    monkeypatch.setattr(store, "save_return_effects", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
+    monkeypatch.setattr(store, "mark_return_effects_done", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
     with pytest.raises(RuntimeError):
         give_back("R1", "ret-1", ("1", 1))
     monkeypatch.undo()
