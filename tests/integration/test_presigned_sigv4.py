@@ -44,7 +44,7 @@ def test_a_browser_like_post_to_the_local_s3_is_accepted_and_the_link_serves_it(
     )
     assert upload.status_code == 204, upload.text
     link = client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": settings().proofs_bucket, "Key": "proofs/SIG4TEST/bon.pdf"}, ExpiresIn=60
+        "get_object", Params={"Bucket": settings().proofs_bucket, "Key": post["fields"]["key"]}, ExpiresIn=60
     )
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in link
     fetched = requests.get(link, timeout=10)
