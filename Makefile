@@ -18,13 +18,14 @@ install: $(STAMP)
 run: install
 	$(PY) scripts/local_stack.py
 
-## Lint, format check and the whole test suite with coverage.
+## Lint, format check, the whole test suite with coverage, the packaged template, the pages in Chromium.
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest --cov --cov-report=term:skip-covered
 	$(MAKE) --no-print-directory check-deploy
+	$(MAKE) --no-print-directory browser-test
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -58,6 +59,7 @@ vendor: install
 	$(PY) scripts/vendor_web.py
 
 browser-test: install
+	scripts/ensure_chromium.sh
 	$(PY) -m pytest -m browser tests/browser
 
 screenshots: install

@@ -118,10 +118,11 @@ def entry_of(frames: list[FrameType]) -> str:
         return "api"
     if relative == "nightly.py" and function in NIGHTLY:
         return function
+    # The domains' nightly work runs in the fan-out's worker (the coordinators only enqueue).
     if relative == "tradein/jobs.py":
-        return "proof" if function == "on_proof_uploaded" else "nightly_tradein"
+        return "proof" if function == "on_proof_uploaded" else "nightly_worker"
     if relative in ("loyalty/jobs.py", "coupons/jobs.py"):
-        return "nightly_loyalty"
+        return "nightly_worker"
     return "any"  # a service function called straight from a test
 
 

@@ -49,15 +49,15 @@ def test_a_run_answers_202_runs_in_the_background_and_is_shown_done(api, auth, j
     assert loyalty_store.get_member("m-1").balance.pending == 649  # nothing ran inside the request
 
     _, running = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth(*BO))
-    assert (running["status"], running["trigger"], running["units"]["outstanding"]) == ("running", "manual", 24)
-    assert drain() >= 24  # 8 shards x (maturation, expiry) + 8 coupon shards
+    assert (running["status"], running["trigger"], running["units"]["outstanding"]) == ("running", "manual", 25)
+    assert drain() >= 25  # 8 shards x (maturation, expiry) + 8 coupon shards + owed return effects
 
     _, run = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth(*BO))
     assert run["status"] == "done"
     assert run["finished_at"] >= run["started_at"]
     assert run["summary"]["lots_matured"] == 1
     assert run["summary"]["points_matured"] == 649
-    assert run["units"] == {"total": 24, "outstanding": 0, "failed": 0}
+    assert run["units"] == {"total": 25, "outstanding": 0, "failed": 0}
     assert run["failures"] == []
     assert loyalty_store.get_member("m-1").balance.available == 899
 
@@ -164,7 +164,7 @@ def test_a_unit_that_keeps_failing_is_recorded_and_fails_the_run(api, auth, trav
     _, run = api("GET", f"/backoffice/jobs/nightly_tradein/runs/{started['run_id']}", auth(*BO))
     assert run["status"] == "failed"
     assert run["failures"] == [{"id": "unit:mark_paid", "reason": "RuntimeError"}]
-    assert run["units"] == {"total": 7, "outstanding": 0, "failed": 1}
+    assert run["units"] == {"total": 6, "outstanding": 0, "failed": 1}
     assert "batches_settled" in run["summary"]  # the units after it ran
 
 
@@ -193,7 +193,7 @@ def test_a_redelivered_unit_message_is_counted_and_decremented_once(api, auth, j
     assert runs.work(maturation, lambda: 900_000)["done"]
     assert runs.work(maturation, lambda: 900_000)["redelivered"]
     run = runs_store.get_run(started["run_id"])
-    assert (run["outstanding"], run["summary"]["lots_matured"]) == (2, 1)
+    assert (run["outstanding"], run["summary"]["lots_matured"]) == (3, 1)
     follow_ups = [m for m in _take_messages() if m["unit"] == "expire:0"]
     assert len(follow_ups) == 2  # each delivery passes on what follows: the next unit, twice
     for message in [m for m in messages if m is not maturation] + follow_ups[:1]:
