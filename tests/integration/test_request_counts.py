@@ -32,7 +32,10 @@ def receipt(member_id: str, purchased_at: str = "2017-08-10T14:03:00+02:00") -> 
 
 @pytest.fixture
 def shopper(
-    api: Callable[..., Any], auth: Callable[..., dict[str, str]], travel: Callable[..., Any], run_job: Callable[..., Any]
+    api: Callable[..., Any],
+    auth: Callable[..., dict[str, str]],
+    travel: Callable[..., Any],
+    run_job: Callable[..., Any],
 ) -> Any:
     """A member who joined on 2016-10-01 (250 welcome points, expiring 2017-09-30) with a purchase of
     EUR 2,500 on 2017-07-01 matured by the nightly run: 2,750 points available on 2017-08-10."""
