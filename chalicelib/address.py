@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import Field, StrictInt
 
-from chalicelib.http import Body
+from chalicelib.body import Body
 
 
 @dataclass(frozen=True)

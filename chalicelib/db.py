@@ -6,6 +6,8 @@ boto3 and PynamoDB both follow AWS_ENDPOINT_URL (moto's server locally, in-proce
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -15,7 +17,9 @@ import botocore.session
 import pynamodb.connection.base
 from botocore.config import Config
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 
@@ -66,26 +70,23 @@ def connection() -> Connection:
     return Connection(region=settings().aws_region)
 
 
-def all_models() -> list[type[Model]]:
-    """Every PynamoDB model of every domain: the one source for provisioning and the template."""
-    from chalicelib.coupons import models as coupon_models
-    from chalicelib.loyalty import models as loyalty_models
-    from chalicelib.runs import models as run_models
-    from chalicelib.tradein import models as tradein_models
-
-    found: list[type[Model]] = []
-    for module in (loyalty_models, coupon_models, tradein_models, run_models):
-        for name in getattr(module, "__all__", []):
-            found.append(getattr(module, name))
-    return found
+class TransactionCancelled(Exception):
+    """A transaction was cancelled (a condition failed or another write conflicted); its args
+    hold the cancellation reasons' codes, one per action (None for an action that passed)."""
 
 
-def reset_connections() -> None:
-    """Forget cached clients and PynamoDB connections (tests switch endpoints between cases)."""
-    client.cache_clear()
-    connection.cache_clear()
-    for model in all_models():
-        model._connection = None
+@contextmanager
+def transaction() -> Iterator[TransactWrite]:
+    """A TransactWrite whose cancellation (failed condition, conflicting writer) surfaces as
+    TransactionCancelled; any other error is not a retryable outcome and passes unchanged."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            yield tx
+    except TransactWriteError as exc:
+        if exc.cause_response_code != "TransactionCanceledException":
+            raise
+        reasons = [reason.code if reason else None for reason in exc.cancellation_reasons]
+        raise TransactionCancelled(reasons) from exc
 
 
 def batch_get(keys: list[tuple[type[Model], Any]]) -> list[Any]:

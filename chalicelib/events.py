@@ -1,7 +1,8 @@
-"""In-process domain events between domains, dispatched in this one place.
+"""Event types between domains, as plain data below them (no behaviour, no imports of domains).
 
-Loyalty publishes; coupons and trade-in react through their own service functions, so no domain
-touches another's tables. Every reaction is idempotent: a replayed return publishes again safely.
+Loyalty records a return owing these effects; chalicelib.flows has coupons and trade-in react
+through their own service functions, so no domain touches another's tables. Every reaction is
+idempotent: a replayed return is handled again safely.
 """
 
 from __future__ import annotations
@@ -24,17 +25,3 @@ class ReceiptReturned:
 COUPON_RESTORE = "coupon_restore"  # C8
 CLAIM_VOID = "claim_void"  # T12 (the void e-mail goes into the claim's outbox in the same write)
 RETURN_EFFECTS: tuple[str, ...] = (COUPON_RESTORE, CLAIM_VOID)
-
-
-def return_effect(name: str, event: ReceiptReturned) -> list[str]:
-    """Do one owed effect of a return; each is idempotent per return_id and answers the same on
-    every call: the restored coupon codes (C8) or the voided claim numbers (T12)."""
-    if name == COUPON_RESTORE:
-        from chalicelib.coupons.service import restore_for_return
-
-        return restore_for_return(event)
-    if name == CLAIM_VOID:
-        from chalicelib.tradein.service import void_for_return
-
-        return void_for_return(event)
-    raise ValueError(f"unknown return effect {name!r}")

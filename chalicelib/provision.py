@@ -1,7 +1,7 @@
 """Create every table, bucket and SES identity the app uses on the current endpoint. Idempotent.
 
 Used by tests (in-process moto) and the local stack (moto's server). In AWS the deploy template
-declares the same resources, generated from the same PynamoDB models (chalicelib.db.all_models).
+declares the same resources, generated from the same PynamoDB models (chalicelib.tables.all_models).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
-from chalicelib.db import all_models, client
+from chalicelib.db import client
+from chalicelib.tables import all_models
 
 CORS_RULES = [
     {

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, StrictInt
 
-from chalicelib.http import Body
+from chalicelib.body import Body
 
 Channel = Literal["store", "webshop", "marketplace", "outlet", "phone_subscriptions"]
 Kind = Literal["product", "service", "subscription", "insurance", "posa"]

@@ -1,7 +1,7 @@
 """The CloudFormation template merged into Chalice's (`chalice package --merge-template`).
 
 Generated, not hand-written, where a second copy could drift: every DynamoDB table comes from
-`chalicelib.db.all_models()` (the same models provisioning creates locally and in tests). The IAM
+`chalicelib.tables.all_models()` (the same models provisioning creates locally and in tests). The IAM
 policies are hand-written JSON in `infra/iam/`; this only turns their `${...}` placeholders into
 `Fn::Sub` so they name the stack's own resources.
 
@@ -77,7 +77,7 @@ def table_specs() -> dict[str, dict[str, Any]]:
     Models that share a table are merged (their keys must agree).
     """
     from chalicelib.config import settings
-    from chalicelib.db import all_models
+    from chalicelib.tables import all_models
 
     prefix = settings().table_prefix
     specs: dict[str, dict[str, Any]] = {}

@@ -52,10 +52,10 @@ import app
 sys.path.extend(sys.argv[4:])
 import moto
 with moto.mock_aws():
-    from chalicelib import db, provision
+    from chalicelib import db, provision, tables
     from chalicelib.loyalty.models import MemberModel
     provision.provision()
-    db.reset_connections()
+    tables.reset_connections()
     db._shared_loader.cache_clear()  # as after a cold start: no client, no parsed service model
     start = time.perf_counter()
     db.client("dynamodb").get_item(TableName=MemberModel.Meta.table_name, Key={"member_id": {"S": "m"}})

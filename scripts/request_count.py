@@ -32,7 +32,7 @@ def install() -> None:
     """Register the hook for every botocore session created from now on and drop cached clients."""
     if (_EVENT, _count) not in botocore.handlers.BUILTIN_HANDLERS:
         botocore.handlers.BUILTIN_HANDLERS.append((_EVENT, _count))
-        from chalicelib.db import reset_connections
+        from chalicelib.tables import reset_connections
 
         reset_connections()
 

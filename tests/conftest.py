@@ -36,8 +36,8 @@ from moto import mock_aws  # noqa: E402
 from app import app  # noqa: E402
 from chalicelib.auth import mint_dev_token  # noqa: E402
 from chalicelib.clock import AMSTERDAM  # noqa: E402
-from chalicelib.db import reset_connections  # noqa: E402
 from chalicelib.provision import provision  # noqa: E402
+from chalicelib.tables import reset_connections  # noqa: E402
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from chalice import Blueprint
 from chalice.app import Request
 from pydantic import Field
 
+from chalicelib import flows
 from chalicelib.auth import require
 from chalicelib.coupons import service
 from chalicelib.coupons.rules import Coupon, Status, Validation
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
-from chalicelib.loyalty import service as loyalty_service
 from chalicelib.sales import Channel, LineIn
 
 bp = Blueprint(__name__)
@@ -49,10 +49,10 @@ class RedeemIn(BasketIn):
 def convert_points():  # type: ignore[no-untyped-def]
     request = bp.current_request
     member = require(request, "member")
-    account = loyalty_service.refuse_merged(member.subject)  # L13: 410 before the key or the body is looked at
+    account = flows.refuse_merged(member.subject)  # L13: 410 before the key or the body is looked at
     key = _idempotency_key(request)
     body = parse(request, ConvertIn)
-    issued = service.convert_points(member.subject, body.amount_cents, key, account)
+    issued = flows.convert_points(member.subject, body.amount_cents, key, account)
     return json_response(coupon_json(issued.coupon, "active"), 201 if issued.created else 200)
 
 
@@ -60,9 +60,9 @@ def convert_points():  # type: ignore[no-untyped-def]
 def list_coupons():  # type: ignore[no-untyped-def]
     request = bp.current_request
     member = require(request, "member")
-    loyalty_service.refuse_merged(member.subject)  # L13: 410 before the query is looked at
+    flows.refuse_merged(member.subject)  # L13: 410 before the query is looked at
     limit = limit_param(request)
-    page, next_key = service.list_coupons(member.subject, limit, decode_cursor(query(request, "cursor")))
+    page, next_key = flows.list_coupons(member.subject, limit, decode_cursor(query(request, "cursor")))
     items = [coupon_json(coupon, status) for coupon, status in page]
     return json_response({"items": items, "next_cursor": encode_cursor(next_key)})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
@@ -16,8 +16,6 @@ from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Redemption, T
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.events import ReceiptReturned
 from chalicelib.ids import fingerprint, random_code
-from chalicelib.loyalty import service as loyalty_service
-from chalicelib.loyalty.rules import Member
 from chalicelib.observability import logger
 from chalicelib.sales import Line
 
@@ -54,59 +52,57 @@ def new_code() -> str:
     return rules.make_code(random_code(rules.CODE_BODY_LENGTH, rules.CODE_ALPHABET))
 
 
-def convert_points(member_id: str, amount_cents: int, idempotency_key: str, member: Member | None = None) -> Issued:
-    """Turn points into a coupon of a configured tier (C1, C2, L10), once per Idempotency-Key.
+@dataclass(frozen=True)
+class Conversion:
+    """One conversion request (C1): its tier and its idempotency record's key and hash."""
 
-    `member` is the account as the caller just read it. A new conversion is three requests (the
-    member, its open lots, one transaction): a replay is caught by the request record's condition
-    in that transaction, and only then is the record read.
-    """
-    member = member if member is not None and member.member_id == member_id else None
-    member = member or loyalty_service.require_active_member(member_id)
+    member_id: str
+    tier: Tier
+    validity_years: int
+    request_key: str
+    request_hash: str
+
+
+def plan_conversion(member_id: str, amount_cents: int, idempotency_key: str) -> Conversion:
+    """C1: the tier of `amount_cents` (422 UNKNOWN_TIER) and the request's idempotency record."""
     current = policy()
     tier = rules.tier_for(amount_cents, current.tiers)
     if tier is None:
         offered = [{"amount_cents": t.amount_cents, "points": t.points} for t in current.tiers]
         raise Unprocessable("UNKNOWN_TIER", "No coupon tier offers this amount", {"tiers": offered})
-    request_key = f"{member_id}#{idempotency_key}"
-    request_hash = fingerprint({"amount_cents": amount_cents})
-    for attempt in range(MAX_ATTEMPTS):
-        replay = _replayed_conversion(request_key, request_hash) if attempt else None
-        if replay is not None:
-            return Issued(replay, created=False)
-        now = clock.now()
-        today = now.date()
-        coupon = Coupon(
-            code=new_code(),
-            member_id=member_id,
-            amount_cents=tier.amount_cents,
-            points=tier.points,
-            issued_on=today,
-            expires_on=rules.coupon_expires_on(today, current.validity_years),
-            status="active",
-        )
+    return Conversion(
+        member_id=member_id,
+        tier=tier,
+        validity_years=current.validity_years,
+        request_key=f"{member_id}#{idempotency_key}",
+        request_hash=fingerprint({"amount_cents": amount_cents}),
+    )
 
-        def spend(tx: TransactWrite, coupon: Coupon = coupon, today: date = today, member: Member = member) -> None:
-            # This one transaction spans two domains on purpose: the loyalty ledger's spend (its
-            # lots, soonest-expiring first, L10) and the coupon with its request record commit
-            # together, so there is never a coupon without its points gone, or the reverse.
-            loyalty_service.add_spend(tx, member_id, coupon.points, today, f"coupon:{coupon.code}", member)
 
-        issued_at = now.isoformat(timespec="microseconds")  # orders the member's list
-        try:
-            store.issue(coupon, issued_at, settings().coupon_expiry_shards, request_key, request_hash, spend)
-        except store.TransactionCancelled:
-            member = loyalty_service.require_active_member(member_id)  # a replay, or a concurrent change
-            continue
-        except Unprocessable:
-            # A concurrent retry with this key may have spent the points first: answer it as a replay.
-            replay = _replayed_conversion(request_key, request_hash)
-            if replay is None:
-                raise
-            return Issued(replay, created=False)
-        logger.info("coupon issued", extra={"amount_cents": coupon.amount_cents, "points": coupon.points})
-        return Issued(coupon, created=True)
-    raise Conflict("CONCURRENT_UPDATE", "The points changed while converting; try again with the same key")
+def new_coupon(conversion: Conversion, today: date) -> Coupon:
+    """A fresh active coupon of the conversion's tier, issued today (C1, C2, C9)."""
+    return Coupon(
+        code=new_code(),
+        member_id=conversion.member_id,
+        amount_cents=conversion.tier.amount_cents,
+        points=conversion.tier.points,
+        issued_on=today,
+        expires_on=rules.coupon_expires_on(today, conversion.validity_years),
+        status="active",
+    )
+
+
+def add_issue(tx: TransactWrite, conversion: Conversion, coupon: Coupon, now: datetime) -> None:
+    """Add the new coupon and its request record to the caller's transaction (C1): a replay of
+    the key, or a coupon code taken, cancels it (store.TransactionCancelled)."""
+    issued_at = now.isoformat(timespec="microseconds")  # orders the member's list
+    shards = settings().coupon_expiry_shards
+    store.add_issue(tx, coupon, issued_at, shards, conversion.request_key, conversion.request_hash)
+
+
+def replayed_conversion(conversion: Conversion) -> Coupon | None:
+    """The coupon an earlier call with this key issued (None: none yet); 409 for another body."""
+    return _replayed_conversion(conversion.request_key, conversion.request_hash)
 
 
 def _replayed_conversion(request_key: str, request_hash: str) -> Coupon | None:
@@ -125,8 +121,8 @@ def _replayed_conversion(request_key: str, request_hash: str) -> Coupon | None:
 def list_coupons(
     member_id: str, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[tuple[Coupon, rules.Status]], dict[str, Any] | None]:
-    """A page of the member's own coupons with their status today (C2, C3)."""
-    loyalty_service.require_active_member(member_id)
+    """A page of the member's own coupons with their status today (C2, C3); the member is known
+    active (chalicelib.flows.list_coupons checks it, L13)."""
     if start_key is not None and not _is_member_cursor(start_key, member_id):
         raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
     today = clock.today()

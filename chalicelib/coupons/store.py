@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import db
 from chalicelib.coupons.models import CouponModel, CouponRequestModel, RedemptionModel
 from chalicelib.coupons.rules import Coupon, Redemption, expiry_shard
-from chalicelib.db import batch_get, connection
+from chalicelib.db import batch_get
 
 MAX_BATCH_GET = 100
 
 
-class TransactionCancelled(Exception):
-    """A coupons transaction was cancelled (a condition failed or another write conflicted)."""
-
-
-@contextmanager
-def _transaction() -> Iterator[TransactWrite]:
-    """A TransactWrite whose cancellation (failed condition, conflicting writer) surfaces as
-    TransactionCancelled; any other error is not a retryable outcome and passes unchanged."""
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            yield tx
-    except TransactWriteError as exc:
-        if exc.cause_response_code != "TransactionCanceledException":
-            raise
-        reasons = [reason.code if reason else None for reason in exc.cancellation_reasons]
-        raise TransactionCancelled(reasons) from exc
+TransactionCancelled = db.TransactionCancelled
+_transaction = db.transaction
 
 
 def to_coupon(item: CouponModel) -> Coupon:
@@ -91,24 +77,14 @@ def _coupon_item(coupon: Coupon, issued_at: str, shards: int) -> CouponModel:
     )
 
 
-def issue(
-    coupon: Coupon,
-    issued_at: str,
-    shards: int,
-    request_key: str,
-    request_hash: str,
-    also: Callable[[TransactWrite], None],
+def add_issue(
+    tx: TransactWrite, coupon: Coupon, issued_at: str, shards: int, request_key: str, request_hash: str
 ) -> None:
-    """Write a new coupon and its conversion request record in one transaction with whatever
-    `also` adds to it (the points spend). Neither item may exist yet.
-
-    Raises TransactionCancelled when a condition fails; exceptions of `also` abort before writing.
-    """
-    with _transaction() as tx:
-        also(tx)
-        tx.save(_coupon_item(coupon, issued_at, shards), condition=CouponModel.code.does_not_exist())
-        record = CouponRequestModel(request_key, request_hash=request_hash, code=coupon.code, created_at=issued_at)
-        tx.save(record, condition=CouponRequestModel.request_key.does_not_exist())
+    """Add to `tx` a new coupon and its conversion request record; neither item may exist yet
+    (the transaction is then cancelled: TransactionCancelled)."""
+    tx.save(_coupon_item(coupon, issued_at, shards), condition=CouponModel.code.does_not_exist())
+    record = CouponRequestModel(request_key, request_hash=request_hash, code=coupon.code, created_at=issued_at)
+    tx.save(record, condition=CouponRequestModel.request_key.does_not_exist())
 
 
 def get_request(request_key: str) -> tuple[str, str] | None:

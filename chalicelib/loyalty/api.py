@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalice.app import Request
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
-from chalicelib import clock
+from chalicelib import clock, flows
 from chalicelib.address import AddressIn
 from chalicelib.auth import Principal, require
 from chalicelib.errors import BadRequest
@@ -278,7 +278,7 @@ def post_return(receipt_id: str):  # type: ignore[no-untyped-def]
     _receipt_id(receipt_id)
     body = parse(bp.current_request, ReturnIn)
     lines = [(line.line_id, line.quantity) for line in body.lines]
-    result, created = service.record_return(
+    result, created = flows.record_return(
         receipt_id, body.return_id, body.returned_at, lines, body.model_dump(mode="json")
     )
     return json_response(result.__dict__, 201 if created else 200)
@@ -288,7 +288,7 @@ def post_return(receipt_id: str):  # type: ignore[no-untyped-def]
 def merge(member_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, MergeIn)
-    return json_response(service.merge(member_id, body.source_member_id).__dict__)
+    return json_response(flows.merge(member_id, body.source_member_id).__dict__)
 
 
 @bp.route("/backoffice/members", methods=["GET"])

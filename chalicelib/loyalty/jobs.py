@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from chalicelib import clock
+from chalicelib import clock, flows
 from chalicelib.loyalty import service
 from chalicelib.observability import MetricUnit, logger, metrics
 
@@ -51,7 +51,7 @@ def expire(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, 
 def owed_return_effects() -> dict[str, Any]:
     """The coupon restores (C8) and claim voids (T12) that returns still owe, from the sparse
     index of returns with owed effects (one unit of the night: cost follows the owed returns)."""
-    owed = service.complete_owed_return_effects(clock.now())
+    owed = flows.complete_owed_return_effects(clock.now())
     metrics.add_metric(name="ReturnsCompleted", unit=MetricUnit.Count, value=owed["returns_completed"])
     metrics.add_metric(name="NightlyItemFailures", unit=MetricUnit.Count, value=len(owed["failures"]))
     return owed

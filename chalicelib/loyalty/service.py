@@ -1,13 +1,14 @@
 """Use cases of the loyalty ledger; routes, jobs and other domains call these.
 
-Public for other domains: `require_active_member`, `add_spend` (coupons), `get_receipt`
-(trade-in). Every ledger change is one transaction holding the lot change, the balance change and
-a history entry whose id is deterministic, so a retry can never count anything twice.
+Public for chalicelib.flows: `require_active_member`, `plan_spend` and `add_spend` (points for a
+coupon), `get_receipt` (trade-in), the return and merge steps. Every ledger change is one
+transaction holding the lot change, the balance change and a history entry whose id is
+deterministic, so a retry can never count anything twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -260,16 +261,22 @@ def _entry(member_id: str, entry_id: str, at: datetime, kind: str, points: int, 
 # --- spending (L10), called by the coupons domain -------------------------------------------
 
 
-def add_spend(
-    tx: TransactWrite, member_id: str, points: int, today: date, ref: str, member: Member | None = None
-) -> None:
-    """L10: add to the caller's transaction the spending of `points`, soonest-expiring lots first.
+@dataclass(frozen=True)
+class SpendPlan:
+    """L10: which lots give how many points for one spend, planned from fresh reads."""
 
-    One conditional update per lot (remaining >= n), one of the balance (available >= points) and
-    a history entry `spent#{ref}` (does-not-exist), so the caller's write (a coupon) and the points
-    commit together or not at all. A spend that would touch more lots than `spend_max_lots` is
-    refused with 422 SPEND_TOO_FRAGMENTED rather than split over transactions (it could then
-    half-succeed); the caller's own actions must fit in the remaining 100 - spend_max_lots - 2.
+    member_id: str
+    points: int
+    ref: str
+    takes: tuple[tuple[Lot, int], ...]
+
+
+def plan_spend(member_id: str, points: int, today: date, ref: str, member: Member | None = None) -> SpendPlan:
+    """L10: plan the spending of `points`, soonest-expiring lots first (no write yet).
+
+    A spend that would touch more lots than `spend_max_lots` is refused with 422
+    SPEND_TOO_FRAGMENTED rather than split over transactions (it could then half-succeed); the
+    caller's own actions must fit in the remaining 100 - spend_max_lots - 2 of its transaction.
     `member` is the account as the caller just read it (the balance condition re-checks it).
     """
     if points <= 0:
@@ -294,10 +301,19 @@ def add_spend(
             "These points are spread over too many awards to spend in one go",
             {"lots": len(plan), "max_lots": settings().spend_max_lots},
         )
-    for lot_id, n in plan:
-        store.add_lot_take(tx, lots[lot_id], n)
-    store.add_balance_change(tx, member_id, available=-points)
-    store.add_entry(tx, _entry(member_id, f"spent#{ref}", _now(), "spent", -points, ref), lots=dict(plan))
+    return SpendPlan(member_id, points, ref, tuple((lots[lot_id], n) for lot_id, n in plan))
+
+
+def add_spend(tx: TransactWrite, plan: SpendPlan) -> None:
+    """L10: add a planned spend to the caller's transaction: one conditional update per lot
+    (remaining >= n), one of the balance (available >= points) and a history entry
+    `spent#{ref}` (does-not-exist), so the caller's write (a coupon) and the points commit
+    together or not at all."""
+    for lot, n in plan.takes:
+        store.add_lot_take(tx, lot, n)
+    store.add_balance_change(tx, plan.member_id, available=-plan.points)
+    entry = _entry(plan.member_id, f"spent#{plan.ref}", _now(), "spent", -plan.points, plan.ref)
+    store.add_entry(tx, entry, lots={lot.lot_id: n for lot, n in plan.takes})
 
 
 # --- receipts (L1-L6) ----------------------------------------------------------------------
@@ -463,14 +479,14 @@ class ReturnResult:
     claims_voided: list[str]
 
 
-def record_return(
+def record_return_ledger(
     receipt_id: str, return_id: str, returned_at: datetime, lines: list[tuple[str, int]], payload: Mapping[str, Any]
-) -> tuple[ReturnResult, bool]:
-    """L11: reduce the receipt's points to what the kept lines earn, then restore coupons (C8) and
-    void claims (T12). Idempotent per return_id: the return item (with the effects it owes), the
-    receipt's returned quantities and the ledger change commit together; the effects are done
-    next and marked done on the return item, so a replay, or the nightly catch-up when the till
-    never resends, completes whatever a crash left owed, and answers the same.
+) -> tuple[StoredReturn, events.ReceiptReturned | None, bool]:
+    """L11: reduce the receipt's points to what the kept lines earn; the return is recorded owing
+    its effects on other domains (C8, T12), which chalicelib.flows.record_return does next.
+    Idempotent per return_id: the return item (with the effects it owes), the receipt's returned
+    quantities and the ledger change commit together. Answers the stored return, the event when
+    this call wrote it (None for a replay) and whether it was created now.
     """
     fp = fingerprint({**payload, "receipt_id": receipt_id})
     for _ in range(RETRIES):
@@ -478,7 +494,7 @@ def record_return(
         if done is not None:
             if done.fingerprint != fp:
                 raise Conflict("RETURN_CONFLICT", "A different return with this id was already recorded")
-            return _answer(_complete_effects(done)), False
+            return done, None, False
         found = store.get_receipt(receipt_id)
         if found is None:
             raise NotFound("RECEIPT_NOT_FOUND", "No receipt with this id")
@@ -511,7 +527,7 @@ def record_return(
         event = events.ReceiptReturned(
             receipt=replace(stored.receipt, returned=returned), return_id=return_id, returned_at=record.returned_at
         )
-        return _answer(_complete_effects(record, event)), True
+        return record, event, True
     raise Conflict("CONCURRENT_UPDATE", "The receipt changed meanwhile; try again")
 
 
@@ -539,7 +555,8 @@ def _add_reversal(tx: TransactWrite, stored: StoredReceipt, member_id: str, amou
     store.add_entry(tx, entry, lots=dict(plan.takes))
 
 
-def _answer(ret: StoredReturn) -> ReturnResult:
+def answer(ret: StoredReturn) -> ReturnResult:
+    """What the till hears about a return: the points reversed and what its effects did."""
     return ReturnResult(
         points_reversed=ret.points_reversed,
         coupons_restored=list(ret.results.get(events.COUPON_RESTORE, ())),
@@ -547,69 +564,31 @@ def _answer(ret: StoredReturn) -> ReturnResult:
     )
 
 
-def _complete_effects(ret: StoredReturn, event: events.ReceiptReturned | None = None) -> StoredReturn:
-    """Do the effects a return still owes (C8, T12) and mark them done in one conditional write.
-
-    Every effect is idempotent per return_id, so doing one again after a crash (or alongside a
-    concurrent completer) repeats a no-op with the same answer. When one effect fails, the others
-    are still recorded as done and the failure is raised: the till's retry or the nightly
-    catch-up completes it. `event` is what the caller just wrote; else the receipt is read back.
-    """
-    for _ in range(RETRIES):
-        if not ret.owed:
-            return ret
-        if event is None:
-            found = store.get_receipt(ret.receipt_id)
-            if found is None:
-                raise NotFound("RECEIPT_NOT_FOUND", "The returned receipt is gone")
-            event = events.ReceiptReturned(
-                receipt=found[0].receipt, return_id=ret.return_id, returned_at=ret.returned_at
-            )
-        done: dict[str, list[str]] = {}
-        failure: Exception | None = None
-        for name in sorted(ret.owed):
-            try:
-                done[name] = events.return_effect(name, event)
-            except Exception as exc:
-                failure = failure or exc
-        if done and not store.mark_return_effects_done(ret.return_id, ret.owed, done):
-            again = store.get_return(ret.return_id)  # a concurrent completer got there first
-            assert again is not None
-            ret = again
-            continue
-        if done:
-            ret = replace(
-                ret, owed=ret.owed - set(done), results={**ret.results, **{k: tuple(v) for k, v in done.items()}}
-            )
-        if failure is not None:
-            raise failure
-        return ret
-    raise Conflict("CONCURRENT_UPDATE", "The return's effects changed meanwhile; try again")
+def get_return(return_id: str) -> StoredReturn | None:
+    return store.get_return(return_id)
 
 
-def complete_owed_return_effects(now: datetime) -> dict[str, Any]:
-    """C8, T12: complete the effects of returns recorded until `now` that still owe some (a return
-    whose request died after its ledger transaction and was never resent).
+def returned_event(ret: StoredReturn) -> events.ReceiptReturned:
+    """The event of a recorded return, from the receipt as stored now."""
+    found = store.get_receipt(ret.receipt_id)
+    if found is None:
+        raise NotFound("RECEIPT_NOT_FOUND", "The returned receipt is gone")
+    return events.ReceiptReturned(receipt=found[0].receipt, return_id=ret.return_id, returned_at=ret.returned_at)
 
-    Reads only the sparse `owed_effects` index (never a scan) and each listed return's base item
-    (the index lags); each return on its own: one that fails is listed in `failures` and stays
-    owed for the next run. Safe to run twice: done effects have left the index.
-    """
-    completed = 0
-    failures: list[dict[str, str]] = []
+
+def mark_return_effects_done(ret: StoredReturn, done: Mapping[str, list[str]]) -> StoredReturn | None:
+    """Mark effects of a return done in one conditional write: the return as it is now, or None
+    when a concurrent completer changed it first (read it again)."""
+    if not store.mark_return_effects_done(ret.return_id, ret.owed, done):
+        return None
+    return replace(ret, owed=ret.owed - set(done), results={**ret.results, **{k: tuple(v) for k, v in done.items()}})
+
+
+def returns_owing(now: datetime) -> Iterator[str]:
+    """The ids of returns recorded until `now` that may still owe effects, from the sparse
+    `owed_effects` index of every shard (never a scan; the index lags, so read each again)."""
     for shard in range(settings().maturity_shards):
-        for return_id in store.returns_owing(shard, now):
-            try:
-                ret = store.get_return(return_id)
-                if ret is None or not ret.owed:
-                    continue
-                _complete_effects(ret)
-                completed += 1
-            except Exception as exc:
-                reason = getattr(exc, "code", None) or type(exc).__name__
-                failures.append({"id": return_id, "reason": str(reason)})
-                logger.warning("owed return effects failed", extra={"return_id": return_id, "reason": reason})
-    return {"returns_completed": completed, "failures": failures}
+        yield from store.returns_owing(shard, now)
 
 
 # --- nightly maturation, expiry and debt settlement (L6, L7, L11) ----------------------------
@@ -769,9 +748,10 @@ class MergeResult:
     coupons_moved: list[str]
 
 
-def merge(target_id: str, source_id: str) -> MergeResult:
-    """L13: move the source account's lots, receipts, history and coupons into the target, then
-    close the source (410 ACCOUNT_MERGED from then on).
+def merge_ledger(target_id: str, source_id: str) -> tuple[MergeResult, bool]:
+    """L13, the ledger's part: move the source account's lots, receipts and history into the
+    target (chalicelib.flows.merge moves the coupons, then `close_merge` closes the source).
+    Answers the merge so far and whether it was already closed (then it is the final result).
 
     The source is first marked `merging` (its balances can no longer be spent); each lot then moves
     in its own transaction (delete + put + both balances + a history entry), so a crash leaves
@@ -788,7 +768,7 @@ def merge(target_id: str, source_id: str) -> MergeResult:
     if source.status == "merged":
         done = store.merge_result_of(source_id)
         if done is not None:  # a retry of a completed merge answers what the merge did
-            return MergeResult(**done)
+            return MergeResult(**done), True
     if source.status == "active" and not store.mark_merging(source_id, target_id):
         raise Conflict("CONCURRENT_UPDATE", "The source account changed meanwhile; try again")
     moved = sum(_move_lot(lot, target_id) for lot in store.lots_of(source_id))
@@ -798,10 +778,14 @@ def merge(target_id: str, source_id: str) -> MergeResult:
         copy = replace(entry, member_id=target_id, entry_id=f"{entry.entry_id}@{source_id}")
         copied += store.put_history_copy(copy, lots)
     _move_debt(source_id, target_id)
-    from chalicelib.coupons.service import transfer_coupons  # the coupons domain, through its service
+    return MergeResult(target_id, source_id, moved, receipts_moved, copied, []), False
 
-    coupons = transfer_coupons(source_id, target_id)
-    result = MergeResult(target_id, source_id, moved, receipts_moved, copied, list(coupons))
+
+def close_merge(result: MergeResult) -> MergeResult:
+    """L13: close the merged source account (410 ACCOUNT_MERGED from then on), recording what the
+    merge did; a concurrent run that closed it first answers its own result."""
+    source_id, target_id = result.source_member_id, result.target_member_id
+    moved, receipts_moved = result.lots_moved, result.receipts_moved
     if not store.close_merged(source_id, asdict(result)):
         done = store.merge_result_of(source_id)
         if done is not None:

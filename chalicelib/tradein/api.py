@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from chalice import Blueprint
 from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
-from chalicelib import clock
+from chalicelib import clock, flows
 from chalicelib.address import AddressIn
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
@@ -157,7 +157,7 @@ def list_campaigns():  # type: ignore[no-untyped-def]
 @bp.route("/tradein/claims", methods=["POST"])
 def register_claim():  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, RegistrationIn)
-    answer, created = service.register_claim(body.to_registration(), _client_ip(), clock.now())
+    answer, created = flows.register_claim(body.to_registration(), _client_ip(), clock.now())
     return json_response(answer, 201 if created else 200)
 
 

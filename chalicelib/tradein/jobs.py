@@ -22,7 +22,7 @@ def run_nightly(today: date) -> dict[str, Any]:
     """Everything due on or before `today`: unfinished reviews and owed e-mails (T6),
     deadlines (T7, T8, T10), payments and payout batches (T11). Safe to rerun.
     Claims of returned laptops (T12) are voided by the return itself, or by the loyalty nightly's
-    catch-up of returns with owed effects (`loyalty.service.complete_owed_return_effects`)."""
+    catch-up of returns with owed effects (`chalicelib.flows.complete_owed_return_effects`)."""
     now = clock.now()
     failures = ItemFailures("nightly_tradein")
     summary: dict[str, Any] = {

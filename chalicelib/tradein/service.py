@@ -27,6 +27,7 @@ from chalicelib.errors import BadRequest, Conflict, NotFound, Unprocessable
 from chalicelib.events import ReceiptReturned
 from chalicelib.ids import random_code
 from chalicelib.observability import logger
+from chalicelib.sales import Receipt
 from chalicelib.tradein import documents, emails, rules, sepa, store
 from chalicelib.tradein.isolation import ItemFailures
 from chalicelib.tradein.masking import mask_iban, mask_participant
@@ -71,17 +72,17 @@ def _refuse(refusal: rules.Refusal | None) -> None:
         raise Unprocessable(refusal.code, refusal.message, refusal.details)
 
 
-def register_claim(registration: Registration, client_ip: str, now: datetime) -> tuple[dict[str, Any], bool]:
+def register_claim(
+    registration: Registration, receipt: Receipt | None, client_ip: str, now: datetime
+) -> tuple[dict[str, Any], bool]:
     """T1-T5: check the purchase, the window, the participant, the declarations and the old
     laptop; write the claim with one uniqueness item per address and per laptop (T3) in one
     transaction; record the client IP (T13); answer with a presigned upload for the proof.
-    Returns (answer, created): a retry of the same registration answers the same claim."""
-    from chalicelib.loyalty.service import get_receipt  # another domain, through its service
-
+    Returns (answer, created): a retry of the same registration answers the same claim.
+    `receipt` is the registration's receipt as loyalty holds it (chalicelib.flows reads it)."""
     campaign = store.get_campaign(registration.campaign_id)
     if campaign is None:
         raise NotFound("CAMPAIGN_NOT_FOUND", "No campaign with this id")
-    receipt = get_receipt(registration.receipt_id)
     if receipt is None:
         raise NotFound("RECEIPT_NOT_FOUND", "No receipt with this id")
     today = clock.local_date(now)

@@ -18,8 +18,8 @@ from typing import Any
 import boto3
 
 from chalicelib.config import settings
-from chalicelib.db import all_models
 from chalicelib.mail import Email, send
+from chalicelib.tables import all_models
 from tests.deploy import iam
 
 ROOT = Path(__file__).resolve().parents[2]

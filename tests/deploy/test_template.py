@@ -14,7 +14,8 @@ from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.config import settings
-from chalicelib.db import all_models, client
+from chalicelib.db import client
+from chalicelib.tables import all_models
 from infra import template
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import flows
 from chalicelib.coupons import rules, service, store
 from chalicelib.coupons.models import RedemptionModel
 from chalicelib.errors import BadRequest, Conflict
@@ -32,9 +33,9 @@ def wallet(member: Any) -> dict[str, Any]:
     return {
         "m1": m1,
         "m2": m2,
-        "twenty": service.convert_points(m1, 2000, "a").coupon.code,
-        "forty": service.convert_points(m1, 4000, "b").coupon.code,
-        "other": service.convert_points(m2, 2000, "a").coupon.code,
+        "twenty": flows.convert_points(m1, 2000, "a").coupon.code,
+        "forty": flows.convert_points(m1, 4000, "b").coupon.code,
+        "other": flows.convert_points(m2, 2000, "a").coupon.code,
     }
 
 
@@ -144,21 +145,21 @@ def test_a_coupon_can_only_be_redeemed_by_its_member(wallet):
 def test_the_list_shows_only_the_members_own_coupons_with_status(wallet, travel):
     w = wallet
     service.redeem("R-1", w["m1"], "store", BASKET, [w["forty"]])
-    page, next_key = service.list_coupons(w["m1"], 50, None)
+    page, next_key = flows.list_coupons(w["m1"], 50, None)
     assert [(c.code, s) for c, s in page] == [(w["twenty"], "active"), (w["forty"], "used")]
     assert next_key is None
-    assert [c.code for c, _ in service.list_coupons(w["m2"], 50, None)[0]] == [w["other"]]
+    assert [c.code for c, _ in flows.list_coupons(w["m2"], 50, None)[0]] == [w["other"]]
     travel("2018-08-10T09:00")
-    page, _ = service.list_coupons(w["m1"], 50, None)
+    page, _ = flows.list_coupons(w["m1"], 50, None)
     assert [s for _, s in page] == ["expired", "used"]
 
 
 def test_the_list_pages_with_a_cursor_of_the_same_member(wallet):
     w = wallet
-    first, key = service.list_coupons(w["m1"], 1, None)
+    first, key = flows.list_coupons(w["m1"], 1, None)
     assert key is not None
-    second, _ = service.list_coupons(w["m1"], 1, key)
+    second, _ = flows.list_coupons(w["m1"], 1, key)
     assert [c.code for c, _ in first + second] == [w["twenty"], w["forty"]]
     forged = {**key, "member_id": {"S": w["m2"]}}
     with pytest.raises(BadRequest, match="cursor"):
-        service.list_coupons(w["m1"], 1, forged)
+        flows.list_coupons(w["m1"], 1, forged)

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from chalicelib import flows
 from chalicelib.coupons import rules, service, store
 from chalicelib.coupons.models import CouponModel, CouponRequestModel
 from chalicelib.errors import Conflict, Gone, NotFound, Unprocessable
@@ -19,7 +20,7 @@ from .conftest import available
 def test_a_tier_costs_its_points_and_the_coupon_lasts_a_year(member):
     m = member("m-1", euros=1000)
     assert available(m) == 1250
-    issued = service.convert_points(m, 2000, "k-1")
+    issued = flows.convert_points(m, 2000, "k-1")
     assert issued.created
     c = issued.coupon
     assert (c.amount_cents, c.points, c.status) == (2000, 1000, "active")
@@ -31,7 +32,7 @@ def test_a_tier_costs_its_points_and_the_coupon_lasts_a_year(member):
     entries, _ = loyalty.history(m, 50, None)
     spent = [e for e in entries if e.type == "spent"]
     assert [(e.points, e.cause) for e in spent] == [(-1000, f"coupon:{c.code}")]
-    big = service.convert_points(member("m-2", euros=2000), 4000, "k-1").coupon
+    big = flows.convert_points(member("m-2", euros=2000), 4000, "k-1").coupon
     assert (big.amount_cents, big.points) == (4000, 2000)
 
 
@@ -39,7 +40,7 @@ def test_a_tier_costs_its_points_and_the_coupon_lasts_a_year(member):
 def test_an_amount_without_a_tier_is_refused(member):
     m = member("m-1", euros=5000)
     with pytest.raises(Unprocessable) as refused:
-        service.convert_points(m, 3000, "k-1")
+        flows.convert_points(m, 3000, "k-1")
     assert refused.value.code == "UNKNOWN_TIER"
     assert {"amount_cents": 2000, "points": 1000} in refused.value.details["tiers"]
     assert available(m) == 5250
@@ -49,7 +50,7 @@ def test_an_amount_without_a_tier_is_refused(member):
 def test_too_few_points_is_refused_and_leaves_nothing(member):
     m = member("m-1")
     with pytest.raises(Unprocessable) as refused:
-        service.convert_points(m, 2000, "k-1")
+        flows.convert_points(m, 2000, "k-1")
     assert refused.value.code == "INSUFFICIENT_POINTS"
     assert available(m) == 250
     assert store.all_member_codes(m) == []
@@ -59,11 +60,11 @@ def test_too_few_points_is_refused_and_leaves_nothing(member):
 @pytest.mark.rule("C1", "L10")
 def test_points_and_coupon_commit_together_or_not_at_all(member, monkeypatch):
     m = member("m-1", euros=2000)
-    taken = service.convert_points(m, 2000, "k-1").coupon.code
+    taken = flows.convert_points(m, 2000, "k-1").coupon.code
     # every new code collides with an existing coupon: the coupon put fails its condition
     monkeypatch.setattr(service, "new_code", lambda: taken)
     with pytest.raises(Conflict) as conflict:
-        service.convert_points(m, 2000, "k-2")
+        flows.convert_points(m, 2000, "k-2")
     assert conflict.value.code == "CONCURRENT_UPDATE"
     assert available(m) == 1250
     entries, _ = loyalty.history(m, 50, None)
@@ -72,8 +73,8 @@ def test_points_and_coupon_commit_together_or_not_at_all(member, monkeypatch):
 
 def test_a_retry_with_the_same_key_returns_the_same_coupon_once(member):
     m = member("m-1", euros=3000)
-    first = service.convert_points(m, 2000, "k-1")
-    again = service.convert_points(m, 2000, "k-1")
+    first = flows.convert_points(m, 2000, "k-1")
+    again = flows.convert_points(m, 2000, "k-1")
     assert (again.created, again.coupon) == (False, first.coupon)
     assert available(m) == 2250
     assert store.all_member_codes(m) == [first.coupon.code]
@@ -81,28 +82,28 @@ def test_a_retry_with_the_same_key_returns_the_same_coupon_once(member):
 
 def test_the_same_key_with_another_body_is_a_conflict(member):
     m = member("m-1", euros=3000)
-    service.convert_points(m, 2000, "k-1")
+    flows.convert_points(m, 2000, "k-1")
     with pytest.raises(Conflict) as conflict:
-        service.convert_points(m, 4000, "k-1")
+        flows.convert_points(m, 4000, "k-1")
     assert conflict.value.code == "IDEMPOTENCY_KEY_REUSED"
     assert available(m) == 2250
 
 
 def test_keys_belong_to_one_member(member):
     a, b = member("m-1", euros=1000), member("m-2", euros=1000)
-    ca = service.convert_points(a, 2000, "same").coupon
-    cb = service.convert_points(b, 2000, "same").coupon
+    ca = flows.convert_points(a, 2000, "same").coupon
+    cb = flows.convert_points(b, 2000, "same").coupon
     assert ca.code != cb.code
     assert CouponModel.get(cb.code).member_id == b
 
 
 def test_unknown_and_merged_members_cannot_convert(member):
     with pytest.raises(NotFound):
-        service.convert_points("nobody", 2000, "k")
+        flows.convert_points("nobody", 2000, "k")
     source, target = member("m-old", euros=1000), member("m-new")
-    loyalty.merge(target, source)
+    flows.merge(target, source)
     with pytest.raises(Gone) as gone:
-        service.convert_points(source, 2000, "k")
+        flows.convert_points(source, 2000, "k")
     assert gone.value.code == "ACCOUNT_MERGED"
     with pytest.raises(Gone):
-        service.list_coupons(source, 10, None)
+        flows.list_coupons(source, 10, None)

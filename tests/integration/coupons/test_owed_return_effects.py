@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import nightly
+from chalicelib import flows, nightly
 from chalicelib.clock import AMSTERDAM
 from chalicelib.coupons import service, store
 from chalicelib.events import ReceiptReturned
@@ -29,7 +29,7 @@ def crash(event: ReceiptReturned) -> list[str]:
 
 def give_back(receipt_id: str, return_id: str) -> loyalty.ReturnResult:
     lines = [("laptop", 1), ("mouse", 1)]
-    result, _ = loyalty.record_return(receipt_id, return_id, AT, lines, {"return_id": return_id, "lines": lines})
+    result, _ = flows.record_return(receipt_id, return_id, AT, lines, {"return_id": return_id, "lines": lines})
     return result
 
 
@@ -50,7 +50,7 @@ def voids(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def redeemed(member: Callable[..., str]) -> list[str]:
     """m-1 used a €20 coupon on receipt R-1."""
     m = member("m-1", euros=1000)
-    coupon = service.convert_points(m, 2000, "a").coupon
+    coupon = flows.convert_points(m, 2000, "a").coupon
     service.redeem("R-1", m, "store", LINES, [coupon.code])
     record_receipt("R-1", m, LINES, "2017-08-10T14:00", discount=2000)
     return [coupon.code]
@@ -130,7 +130,7 @@ def test_one_failing_return_does_not_stop_the_others_and_is_retried_next_run(now
 def test_the_catch_up_reads_only_returns_that_owe_something(now, voids, monkeypatch: Any):
     record_receipt("R-A", None, LINES, "2017-08-10T14:00")
     give_back("R-A", "RET-done")  # completed in its request: out of the sparse index
-    assert loyalty.complete_owed_return_effects(datetime(2017, 8, 21, tzinfo=AMSTERDAM)) == {
+    assert flows.complete_owed_return_effects(datetime(2017, 8, 21, tzinfo=AMSTERDAM)) == {
         "returns_completed": 0,
         "failures": [],
     }

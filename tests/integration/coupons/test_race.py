@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import clock
+from chalicelib import clock, flows
 from chalicelib.coupons import service, store
 from chalicelib.coupons.models import RedemptionModel
 from chalicelib.errors import Conflict
@@ -51,8 +51,8 @@ def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_serve
     loyalty.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
     record_receipt("earn", "m-1", (make_line(price=300_000),), "2017-07-01T12:00")
     loyalty_jobs.run_nightly(clock.today())
-    contested = service.convert_points("m-1", 2000, "k-1").coupon.code
-    retried = service.convert_points("m-1", 2000, "k-2").coupon.code
+    contested = flows.convert_points("m-1", 2000, "k-1").coupon.code
+    retried = flows.convert_points("m-1", 2000, "k-2").coupon.code
 
     outcomes = race(
         [lambda i=i: service.redeem(f"R-{i}", "m-1", "store", BASKET, [contested]) for i in range(RACERS)]  # type: ignore[misc]
@@ -71,7 +71,7 @@ def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_serve
     assert all(isinstance(o, service.Redeemed) for o in outcomes), outcomes
     assert {(o.receipt_id, o.codes, o.discount_cents) for o in outcomes} == {("R-same", (retried,), 2000)}
 
-    outcomes = race([lambda: service.convert_points("m-1", 2000, "k-3") for _ in range(RACERS)])
+    outcomes = race([lambda: flows.convert_points("m-1", 2000, "k-3") for _ in range(RACERS)])
     assert all(isinstance(o, service.Issued) for o in outcomes), outcomes
     assert len({o.coupon.code for o in outcomes}) == 1
     assert sum(o.created for o in outcomes) == 1

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import nightly
+from chalicelib import flows, nightly
 from chalicelib.clock import AMSTERDAM
 from chalicelib.coupons import jobs, service, store
 from chalicelib.coupons.models import CouponModel
@@ -25,8 +25,8 @@ AT = datetime(2017, 8, 20, 10, 0, tzinfo=AMSTERDAM)
 def redeemed(member: Any) -> dict[str, Any]:
     """m-1 used a €20 and a €40 coupon on receipt R-1: a €500 laptop and a €15 mouse."""
     m = member("m-1", euros=3000)
-    twenty = service.convert_points(m, 2000, "a").coupon
-    forty = service.convert_points(m, 4000, "b").coupon
+    twenty = flows.convert_points(m, 2000, "a").coupon
+    forty = flows.convert_points(m, 4000, "b").coupon
     lines = (make_line("laptop", 50_000), make_line("mouse", 1_500), make_line("care", 9_900, kind="insurance"))
     service.redeem("R-1", m, "store", lines, [twenty.code, forty.code])
     record_receipt("R-1", m, lines, "2017-08-10T14:00", discount=6000)
@@ -34,7 +34,7 @@ def redeemed(member: Any) -> dict[str, Any]:
 
 
 def give_back(return_id: str, *lines: tuple[str, int]) -> list[str]:
-    result, _ = loyalty.record_return(
+    result, _ = flows.record_return(
         "R-1", return_id, AT, list(lines), {"return_id": return_id, "lines": [list(line) for line in lines]}
     )
     return result.coupons_restored
@@ -53,7 +53,7 @@ def test_returning_the_whole_receipt_restores_the_coupons_with_their_expiry(rede
         after = store.get_coupon(before.code)
         assert after is not None
         assert (after.expires_on, after.redeemed_receipt_id) == (before.expires_on, None)
-    page, _ = service.list_coupons(redeemed["member"], 50, None)
+    page, _ = flows.list_coupons(redeemed["member"], 50, None)
     assert [s for _, s in page] == ["active", "active"]
 
 
@@ -93,16 +93,16 @@ def test_a_return_leaving_no_more_than_the_discount_restores_while_lines_are_kep
 def test_a_receipt_without_coupons_restores_nothing(member):
     m = member("m-1", euros=100)
     record_receipt("R-9", m, (make_line("1", 3_000),), "2017-08-10T14:00")
-    result, _ = loyalty.record_return("R-9", "RET-9", AT, [("1", 1)], {"return_id": "RET-9"})
+    result, _ = flows.record_return("R-9", "RET-9", AT, [("1", 1)], {"return_id": "RET-9"})
     assert result.coupons_restored == []
 
 
 @pytest.mark.rule("C2")
 def test_the_nightly_run_expires_coupons_after_their_last_day_and_is_rerun_safe(member, monkeypatch):
     m = member("m-1", euros=5000)
-    keep = service.convert_points(m, 2000, "a").coupon
-    use = service.convert_points(m, 4000, "b").coupon
-    lapse = service.convert_points(m, 4000, "c").coupon
+    keep = flows.convert_points(m, 2000, "a").coupon
+    use = flows.convert_points(m, 4000, "b").coupon
+    lapse = flows.convert_points(m, 4000, "c").coupon
     service.redeem("R-1", m, "store", (make_line("tv", 90_000),), [use.code])
     assert keep.expires_on == date(2018, 8, 9)
 
@@ -125,7 +125,7 @@ def test_a_coupon_restored_after_its_last_day_is_expired_and_caught_by_the_next_
     assert receipt is not None
     gone = replace(receipt, returned={"laptop": 1, "mouse": 1, "care": 1})
     assert service.restore_for_return(ReceiptReturned(gone, "RET-1", AT)) == redeemed["codes"]
-    page, _ = service.list_coupons(redeemed["member"], 50, None)
+    page, _ = flows.list_coupons(redeemed["member"], 50, None)
     assert [s for _, s in page] == ["expired", "expired"]
     assert jobs.expire_coupons(date(2018, 9, 1))["expired"] == 2
     assert statuses(redeemed["codes"]) == ["expired", "expired"]
@@ -134,12 +134,12 @@ def test_a_coupon_restored_after_its_last_day_is_expired_and_caught_by_the_next_
 @pytest.mark.rule("L13", "C3")
 def test_a_merge_moves_the_coupons_to_the_target_account(member):
     source, target = member("m-old", euros=3000), member("m-new")
-    kept = service.convert_points(source, 2000, "a").coupon
-    used = service.convert_points(source, 4000, "b").coupon
+    kept = flows.convert_points(source, 2000, "a").coupon
+    used = flows.convert_points(source, 4000, "b").coupon
     service.redeem("R-1", source, "store", (make_line("tv", 90_000),), [used.code])
-    merged = loyalty.merge(target, source)
+    merged = flows.merge(target, source)
     assert sorted(merged.coupons_moved) == sorted([kept.code, used.code])
-    page, _ = service.list_coupons(target, 50, None)
+    page, _ = flows.list_coupons(target, 50, None)
     assert [(c.code, s) for c, s in page] == [(kept.code, "active"), (used.code, "used")]
     assert service.transfer_coupons(source, target) == sorted([kept.code, used.code])
     checked = service.validate(target, "store", (make_line("tv", 90_000),), [kept.code])

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from chalicelib import flows
 from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
 from chalicelib.loyalty import care, jobs, service, store
 from tests.integration.loyalty.conftest import assert_ledger_consistent
@@ -36,7 +37,7 @@ def test_a_merged_account_is_not_listed_any_more(member, travel, monkeypatch):
     member("m-1")
     service.join("m-2", "M-1@example.com", "Ann", "Smit", None, False, False)  # the same person again
     assert [p.member.member_id for p in care.find_members("m-1@example.com", None)] == ["m-1", "m-2"]
-    service.merge("m-2", "m-1")
+    flows.merge("m-2", "m-1")
     assert [p.member.member_id for p in care.find_members("m-1@example.com", None)] == ["m-2"]
 
 
@@ -100,6 +101,6 @@ def test_adjustment_refusals(member, travel, monkeypatch):
         care.adjust_points("m-nobody", "adj-1", 0, "x")
     member("m-1")
     member("m-2")
-    service.merge("m-2", "m-1")
+    flows.merge("m-2", "m-1")
     with pytest.raises(Gone):
         care.adjust_points("m-1", "adj-1", 10, "x")

@@ -12,6 +12,7 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib import flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Unprocessable
 from chalicelib.loyalty import jobs, service, store
@@ -62,13 +63,13 @@ def test_balances_always_equal_the_sum_of_the_lots(aws, steps):
             elif step[0] == "return" and receipts:
                 receipt_id, _bought = receipts[step[1] % len(receipts)]
                 try:
-                    service.record_return(receipt_id, f"ret{n}-{i}", now, [("1", step[2])], {"i": i})
+                    flows.record_return(receipt_id, f"ret{n}-{i}", now, [("1", step[2])], {"i": i})
                 except Unprocessable as refused:
                     assert refused.code == "RETURN_EXCEEDS_PURCHASE"
             elif step[0] == "spend":
                 try:
                     with store.transaction() as tx:
-                        service.add_spend(tx, members[step[1]], step[2], now.date(), f"coupon:{i}")
+                        service.add_spend(tx, service.plan_spend(members[step[1]], step[2], now.date(), f"coupon:{i}"))
                 except Unprocessable as refused:
                     assert refused.code == "INSUFFICIENT_POINTS"
             elif step[0] == "night":

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
+from chalicelib import flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Conflict, Gone, NotFound, Unprocessable
 from chalicelib.loyalty import jobs, service, store
@@ -39,7 +40,7 @@ def old_account(member, buy, travel):
 
 @pytest.mark.rule("L13")
 def test_merge_moves_lots_receipts_history_and_coupons_and_closes_the_old_account(old_account, coupons):
-    result = service.merge("m-new", "m-old")
+    result = flows.merge("m-new", "m-old")
     assert (result.lots_moved, result.receipts_moved, result.coupons_moved) == (4, 2, ["CPN-OLD"])
     assert coupons == [("m-old", "m-new")]
     new = store.get_member("m-new")
@@ -82,7 +83,7 @@ def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old
 
     monkeypatch.setattr(service, "_move_lot", crash_after_two)
     with pytest.raises(RuntimeError):
-        service.merge("m-new", "m-old")
+        flows.merge("m-new", "m-old")
     monkeypatch.setattr(service, "_move_lot", real)
     # half-way: every lot is on exactly one side and both ledgers add up; the old account is frozen
     assert len(store.lots_of("m-old")) == 2
@@ -90,10 +91,10 @@ def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old
     assert_ledger_consistent("m-new")
     with pytest.raises(Gone):
         service.require_active_member("m-old")
-    result = service.merge("m-new", "m-old")
+    result = flows.merge("m-new", "m-old")
     assert result.lots_moved == 2
     assert store.get_member("m-new").balance.available == 700
-    again = service.merge("m-new", "m-old")
+    again = flows.merge("m-new", "m-old")
     assert again == result  # a retry of the completed merge answers what the merge did
     assert store.get_member("m-new").balance.available == 700
     assert_ledger_consistent("m-new")
@@ -104,10 +105,10 @@ def test_merge_moves_a_debt(old_account, coupons, monkeypatch):
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", lambda e: [])
     monkeypatch.setattr("chalicelib.tradein.service.void_for_return", lambda e: [])
     with store.transaction() as tx:
-        service.add_spend(tx, "m-old", 450, date(2017, 8, 20), "coupon:all")
-    service.record_return("R1", "ret-1", datetime(2017, 8, 20, tzinfo=AMSTERDAM), [("1", 1)], {"r": 1})
+        service.add_spend(tx, service.plan_spend("m-old", 450, date(2017, 8, 20), "coupon:all"))
+    flows.record_return("R1", "ret-1", datetime(2017, 8, 20, tzinfo=AMSTERDAM), [("1", 1)], {"r": 1})
     assert store.get_member("m-old").balance.debt == 100
-    service.merge("m-new", "m-old")
+    flows.merge("m-new", "m-old")
     assert store.get_member("m-new").balance.debt == 100
     assert store.get_member("m-old").balance.debt == 0
 
@@ -115,24 +116,24 @@ def test_merge_moves_a_debt(old_account, coupons, monkeypatch):
 @pytest.mark.rule("L13")
 def test_merge_refusals(old_account, coupons, member):
     with pytest.raises(Unprocessable):
-        service.merge("m-new", "m-new")
+        flows.merge("m-new", "m-new")
     with pytest.raises(NotFound):
-        service.merge("m-new", "m-nobody")
+        flows.merge("m-new", "m-nobody")
     with pytest.raises(NotFound):
-        service.merge("m-nobody", "m-old")
-    service.merge("m-new", "m-old")
+        flows.merge("m-nobody", "m-old")
+    flows.merge("m-new", "m-old")
     member("m-third")
     with pytest.raises(Conflict) as other:
-        service.merge("m-third", "m-old")
+        flows.merge("m-third", "m-old")
     assert other.value.code == "ALREADY_MERGED"
     with pytest.raises(Gone):
-        service.merge("m-old", "m-third")
+        flows.merge("m-old", "m-third")
 
 
 @pytest.mark.rule("L13", "L4")
 def test_after_a_merge_the_old_card_and_id_earn_on_the_new_account(old_account, coupons, buy):
     card = store.get_member("m-old").card_number
-    service.merge("m-new", "m-old")
+    flows.merge("m-new", "m-old")
     result, _ = service.record_receipt(make_receipt("R9"), card, {"card": card})
     assert result.member_id == "m-new"
     assert buy("R10", "m-old").member_id == "m-new"
@@ -141,8 +142,8 @@ def test_after_a_merge_the_old_card_and_id_earn_on_the_new_account(old_account, 
 @pytest.mark.rule("L13", "L12")
 def test_an_emptied_lot_moves_without_a_zero_point_history_entry(old_account, coupons):
     ret = [("1", 1)]
-    service.record_return("R2", "ret-1", datetime(2017, 8, 20, 10, tzinfo=AMSTERDAM), ret, {"r": 1})  # R2 -> 0
-    result = service.merge("m-new", "m-old")
+    flows.record_return("R2", "ret-1", datetime(2017, 8, 20, 10, tzinfo=AMSTERDAM), ret, {"r": 1})  # R2 -> 0
+    result = flows.merge("m-new", "m-old")
     assert result.lots_moved == 4
     entries, _ = store.history_of("m-new", 50, None)
     adjusted = sorted(e.points for e in entries if e.type == "adjusted" and e.cause == "merge:m-old")
@@ -152,9 +153,9 @@ def test_an_emptied_lot_moves_without_a_zero_point_history_entry(old_account, co
 
 @pytest.mark.rule("L13")
 def test_a_retry_of_a_completed_merge_answers_what_the_merge_did_and_moves_nothing(old_account, coupons):
-    first = service.merge("m-new", "m-old")
+    first = flows.merge("m-new", "m-old")
     balance = store.get_member("m-new").balance
-    again = service.merge("m-new", "m-old")
+    again = flows.merge("m-new", "m-old")
     assert again == first and first.lots_moved == 4
     assert store.get_member("m-new").balance == balance
     assert_ledger_consistent("m-new")

@@ -34,7 +34,7 @@ def test_spent_lots_leave_the_expiry_work_list_and_only_the_rest_expires(member,
     travel("2017-08-10T14:00")
     member("m-1")
     with store.transaction() as tx:
-        service.add_spend(tx, "m-1", 200, date(2017, 8, 11), "coupon:x")
+        service.add_spend(tx, service.plan_spend("m-1", 200, date(2017, 8, 11), "coupon:x"))
     summary = jobs.run_nightly(date(2018, 8, 10))
     assert (summary["lots_expired"], summary["points_expired"]) == (1, 50)
     assert_ledger_consistent("m-1")

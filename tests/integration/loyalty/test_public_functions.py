@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from chalicelib import flows
 from chalicelib.errors import Gone, NotFound, Unprocessable
 from chalicelib.loyalty import service, store
 from chalicelib.loyalty.models import MemberModel
@@ -31,7 +32,7 @@ def test_add_spend_takes_soonest_expiring_lots_first_inside_the_callers_transact
     travel("2017-03-01T10:00")
     service.update_profile("m-1", {"partner_data_sharing": True})  # 100 points, expiring 2018-02-28
     with store.transaction() as tx:
-        service.add_spend(tx, "m-1", 300, date(2017, 3, 1), "coupon:abc")
+        service.add_spend(tx, service.plan_spend("m-1", 300, date(2017, 3, 1), "coupon:abc"))
     lots = {lot.lot_id: lot.remaining for lot in store.lots_of("m-1")}
     assert lots == {"welcome#m-1": 0, "marketing_consent#m-1": 50}
     assert store.get_member("m-1").balance.available == 50
@@ -45,12 +46,12 @@ def test_add_spend_refuses_short_balance_up_front_and_a_replay_commits_nothing(m
     travel("2017-01-10T10:00")
     member("m-1")
     with pytest.raises(Unprocessable) as short, store.transaction() as tx:
-        service.add_spend(tx, "m-1", 251, date(2017, 1, 10), "coupon:big")
+        service.add_spend(tx, service.plan_spend("m-1", 251, date(2017, 1, 10), "coupon:big"))
     assert short.value.code == "INSUFFICIENT_POINTS"
     with store.transaction() as tx:
-        service.add_spend(tx, "m-1", 100, date(2017, 1, 10), "coupon:x")
+        service.add_spend(tx, service.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:x"))
     with pytest.raises(store.TransactWriteError), store.transaction() as tx:
-        service.add_spend(tx, "m-1", 100, date(2017, 1, 10), "coupon:x")
+        service.add_spend(tx, service.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:x"))
     assert store.get_member("m-1").balance.available == 150
     assert_ledger_consistent("m-1")
 
@@ -59,10 +60,10 @@ def test_add_spend_fails_whole_transaction_when_a_lot_changed_meanwhile(member, 
     travel("2017-01-10T10:00")
     member("m-1")
     with pytest.raises(store.TransactWriteError), store.transaction() as tx:
-        service.add_spend(tx, "m-1", 200, date(2017, 1, 10), "coupon:race")
+        service.add_spend(tx, service.plan_spend("m-1", 200, date(2017, 1, 10), "coupon:race"))
         # another spend commits between planning and commit
         with store.transaction() as other:
-            service.add_spend(other, "m-1", 100, date(2017, 1, 10), "coupon:other")
+            service.add_spend(other, service.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:other"))
     assert store.get_member("m-1").balance.available == 150
     assert_ledger_consistent("m-1")
 
@@ -77,7 +78,7 @@ def test_add_spend_refuses_a_spend_over_too_many_lots(member, buy, travel, monke
     jobs.run_nightly(date(2017, 1, 10))
     monkeypatch.setenv("SPEND_MAX_LOTS", "2")
     with pytest.raises(Unprocessable) as refused, store.transaction() as tx:
-        service.add_spend(tx, "m-1", 275, date(2017, 1, 10), "coupon:frag")
+        service.add_spend(tx, service.plan_spend("m-1", 275, date(2017, 1, 10), "coupon:frag"))
     assert refused.value.code == "SPEND_TOO_FRAGMENTED"
 
 
@@ -91,8 +92,8 @@ def test_get_receipt_holds_cumulative_returned_quantities(member, buy, travel):
     from chalicelib.clock import AMSTERDAM
 
     at = datetime(2017, 8, 12, 10, tzinfo=AMSTERDAM)
-    service.record_return("R1", "ret-1", at, [("1", 1)], {"return_id": "ret-1", "lines": [["1", 1]]})
-    service.record_return("R1", "ret-2", at, [("1", 1), ("2", 1)], {"return_id": "ret-2", "lines": "x"})
+    flows.record_return("R1", "ret-1", at, [("1", 1)], {"return_id": "ret-1", "lines": [["1", 1]]})
+    flows.record_return("R1", "ret-2", at, [("1", 1), ("2", 1)], {"return_id": "ret-2", "lines": "x"})
     receipt = service.get_receipt("R1")
     assert receipt is not None
     assert receipt.returned == {"1": 2, "2": 1}

@@ -45,7 +45,7 @@ def test_parallel_spends_never_overdraw(moto_server):
     def spend(i: int) -> object:
         def run() -> None:
             with store.transaction() as tx:
-                service.add_spend(tx, "m-1", 100, today, f"coupon:{i}")
+                service.add_spend(tx, service.plan_spend("m-1", 100, today, f"coupon:{i}"))
 
         return _try(run)
 

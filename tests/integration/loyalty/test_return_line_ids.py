@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from chalicelib import flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.loyalty import service, store
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_line
@@ -38,11 +39,11 @@ def test_two_partial_returns_of_any_line_id_keep_points_and_quantities_right(mem
     buy(receipt_id, "m-1", lines=(make_line(line_id, 10_000, quantity=3), make_line(other, 5_000)))
     assert store.get_member("m-1").balance.pending == pending_before + 350
 
-    first, created = service.record_return(receipt_id, f"{receipt_id}-a", AT, [(line_id, 1)], {"n": 1})
+    first, created = flows.record_return(receipt_id, f"{receipt_id}-a", AT, [(line_id, 1)], {"n": 1})
     assert created and first.points_reversed == 100
     assert service.get_receipt(receipt_id).returned == {line_id: 1}
 
-    second, created = service.record_return(receipt_id, f"{receipt_id}-b", AT, [(line_id, 1), (other, 1)], {"n": 2})
+    second, created = flows.record_return(receipt_id, f"{receipt_id}-b", AT, [(line_id, 1), (other, 1)], {"n": 2})
     assert created and second.points_reversed == 150
     assert service.get_receipt(receipt_id).returned == {line_id: 2, other: 1}
     assert store.get_lot("m-1", f"receipt#{receipt_id}").remaining == 100

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
+from chalicelib import flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Conflict, NotFound, Unprocessable
 from chalicelib.events import ReceiptReturned
@@ -17,7 +18,7 @@ AT = datetime(2017, 8, 20, 10, tzinfo=AMSTERDAM)
 
 def give_back(receipt_id: str, return_id: str, *lines: tuple[str, int]) -> tuple[service.ReturnResult, bool]:
     payload = {"return_id": return_id, "lines": [list(x) for x in lines]}
-    return service.record_return(receipt_id, return_id, AT, list(lines), payload)
+    return flows.record_return(receipt_id, return_id, AT, list(lines), payload)
 
 
 @pytest.fixture
@@ -110,7 +111,9 @@ def test_a_return_after_maturation_claws_back_and_a_shortfall_becomes_debt(membe
     jobs.run_nightly(date(2017, 9, 9))
     assert store.get_member("m-1").balance.available == 750
     with store.transaction() as tx:
-        service.add_spend(tx, "m-1", 700, date(2017, 9, 10), "coupon:C1")  # welcome lot first, then R1
+        service.add_spend(
+            tx, service.plan_spend("m-1", 700, date(2017, 9, 10), "coupon:C1")
+        )  # welcome lot first, then R1
     travel("2017-09-15T10:00")
     result, _ = give_back("R1", "ret-1", ("1", 1))
     assert result.points_reversed == 500

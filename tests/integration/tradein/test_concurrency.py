@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib import clock
+from chalicelib import clock, flows
 from chalicelib.errors import AppError
 from chalicelib.loyalty.service import record_receipt
 from chalicelib.sales import Line, Receipt
@@ -56,7 +56,7 @@ def test_simultaneous_registrations_for_one_address_give_exactly_one_claim(moto_
         registration = service.Registration(demo, receipt_id, "1", participant, device, DECLARATIONS)
         start.wait()
         try:
-            answer, _ = service.register_claim(registration, "192.0.2.1", clock.now())
+            answer, _ = flows.register_claim(registration, "192.0.2.1", clock.now())
             result = answer["claim_number"]
         except AppError as exc:
             result = exc.code

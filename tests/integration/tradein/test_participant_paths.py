@@ -10,7 +10,7 @@ from typing import Any
 import pynamodb.connection.base
 import pytest
 
-from chalicelib import db
+from chalicelib import db, tables
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
 from tests.integration.tradein.helpers import JPEG, PDF, PNG, claim, sent_messages, subjects
@@ -109,10 +109,10 @@ def dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return made
 
     monkeypatch.setattr(pynamodb.connection.base, "get_session", session)
-    db.reset_connections()
+    tables.reset_connections()
     yield seen
     monkeypatch.setattr(pynamodb.connection.base, "get_session", original)
-    db.reset_connections()
+    tables.reset_connections()
 
 
 PARTICIPANT_ROUTES = [

@@ -13,7 +13,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from chalicelib import clock, mail
+from chalicelib import clock, flows, mail
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
 from chalicelib.loyalty.service import record_receipt
@@ -48,7 +48,7 @@ def _registered(n: int) -> str:
     participant = replace(PARTICIPANT, address=replace(ADDRESS, house_number=10 + n))
     device = rules.OldDevice("Dell", "XPS 13", 13.3, now.date() - timedelta(days=700), True, True, True, True, True)
     registration = service.Registration(demo, receipt_id, "1", participant, device, rules.Declarations(*[True] * 4))
-    answer, _ = service.register_claim(registration, "192.0.2.1", now)
+    answer, _ = flows.register_claim(registration, "192.0.2.1", now)
     return str(answer["claim_number"])
 
 
