@@ -372,11 +372,10 @@ def nightly_resources(stage: str = STAGE) -> dict[str, Any]:
                 "Events": {
                     "NightlyWorkerSqsEventSource": {
                         "Type": "SQS",
-                        "Properties": {
-                            "Queue": {"Fn::GetAtt": ["NightlyWorkQueue", "Arn"]},
-                            "BatchSize": 1,
-                            "ScalingConfig": {"MaximumConcurrency": nightly.nightly_parallelism},
-                        },
+                        # Chalice names the queue's ARN and the batch size (1, from app.py); the
+                        # merge adds only the concurrency cap (a GetAtt here would merge into
+                        # Chalice's Fn::Sub and make an invalid Queue).
+                        "Properties": {"ScalingConfig": {"MaximumConcurrency": nightly.nightly_parallelism}},
                     }
                 },
             },
