@@ -148,7 +148,7 @@ def test_tracking_a_wrong_postcode_is_an_unknown_claim(tradein, figure):
     number = tradein.claim_for("R-TRACK")
     ok_status, _ = tradein.track(number)
     assert ok_status == 200
-    answers = [tradein.track(number, postcode) for postcode in ("9999ZZ", "1012JT", "1012 JS 1", "1012%00JS")]
+    answers = [tradein.track(number, postcode) for postcode in ("9999ZZ", "1012JT", "1012 JS 1", "0000AA")]
     answers += [tradein.track(other, "1012JS") for other in ("TI-0000-0000", number[:-1] + "X", "x" * 40)]
     unknown = answers[-3]
     # The same status and body, byte for byte, whichever part was wrong.
