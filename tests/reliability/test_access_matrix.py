@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import jwt
-import pytest
 
 from app import app
 from tests.integration.tradein.helpers import receipt_body as laptop_receipt
@@ -187,9 +186,10 @@ def test_the_presigned_post_policy_says_exactly_what_is_allowed(tradein, figure)
     expiry = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
     signed = datetime.strptime(fields["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=expiry.tzinfo)
     assert 14 * 60 <= (expiry - signed).total_seconds() <= 15 * 60 + 5
-    assert datetime.fromisoformat(upload["expires_at"]) == expiry.replace(microsecond=0) or abs(
-        (datetime.fromisoformat(upload["expires_at"]) - expiry).total_seconds()
-    ) < 2
+    assert (
+        datetime.fromisoformat(upload["expires_at"]) == expiry.replace(microsecond=0)
+        or abs((datetime.fromisoformat(upload["expires_at"]) - expiry).total_seconds()) < 2
+    )
     status, fresh = tradein.api(
         "POST", f"/tradein/claims/{body['claim_number']}/upload", tradein.public, {"postcode": "1012JS"}
     )
