@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format package check-deploy measure bench clean vendor browser-test screenshots
+.PHONY: install run test lint format package check-deploy measure bench reliability clean vendor browser-test screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,3 +69,7 @@ screenshots: install
 
 clean:
 	rm -rf $(VENV) .coverage build
+
+## The reliability suite (tests/reliability, marker `reliability`): access matrix, crash and resume; prints its figures.
+reliability: install
+	$(PY) -m pytest -m reliability tests/reliability -p no:logging -q
