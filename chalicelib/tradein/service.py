@@ -419,7 +419,13 @@ def _flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int
         token = secrets.token_hex(16)
         moment = clock.now()
         lease_from = moment - timedelta(seconds=settings().tradein_email_lease_seconds)
-        state, sent_on = store.claim_email(key, claim.claim_number, token, moment, lease_from)
+        try:
+            state, sent_on = store.claim_email(key, claim.claim_number, token, moment, lease_from)
+        except Exception:
+            # The claim may have been written before the error (a lost answer): give it back, or
+            # a redelivery and the next run would find it held by a sender that is gone.
+            store.release_email(key, token)
+            raise
         if state == "busy":
             logger.info("e-mail held by another sender", extra={"claim_number": claim.claim_number, "kind": item.kind})
             return claim, sent
@@ -431,10 +437,23 @@ def _flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int
             except Exception:
                 store.release_email(key, token)
                 raise
-            store.mark_email_sent(key, clock.now())
+            _mark_sent(key)
             sent += 1
         claim = _strike(claim, item, now)
     return claim, sent
+
+
+def _mark_sent(key: str, attempts: int = 3) -> None:
+    """Record that SES took the e-mail, trying again on an error: an e-mail whose mark is lost
+    would be sent a second time once its sending lease has run out."""
+    for attempt in range(1, attempts + 1):
+        try:
+            store.mark_email_sent(key, clock.now())
+            return
+        except Exception:
+            if attempt == attempts:
+                raise
+            logger.warning("marking an e-mail sent failed; trying again", extra={"attempt": attempt})
 
 
 def _send(claim: rules.Claim, kind: str, facts: dict[str, Any], now: datetime) -> None:
@@ -766,7 +785,8 @@ def device_received(claim_number: str, received_on: date, now: datetime) -> dict
     if claim.received_on == received_on and (
         claim.status == "device_received" or (claim.status == "rejected" and claim.reason == "LAPTOP_RECEIVED_LATE")
     ):
-        return backoffice_json(claim)  # a retry of the same call answers the same (API.md "Back office")
+        # A retry answers the same (API.md "Back office") and sends what the first left owed.
+        return backoffice_json(_flush(claim, now))
     if claim.status == "lapsed" and claim.lapse_reason != "DEVICE_NOT_RECEIVED":
         raise Conflict("ILLEGAL_TRANSITION", "This claim has lapsed", {"from": claim.status, "to": "rejected"})
     # A claim lapsed for a missing laptop is judged by the day the laptop arrived, not by the day
@@ -797,7 +817,8 @@ def inspect(
     campaign = store.get_campaign(claim.campaign_id)
     same = campaign is not None and claim.status == outcome and claim.reason == text
     if same and campaign and rules.inspection_reward(outcome, reward_cents, campaign) == claim.reward_cents:
-        return backoffice_json(claim)  # a retry of the same inspection answers the same (API.md "Back office")
+        # A retry answers the same (API.md "Back office") and sends what the first left owed.
+        return backoffice_json(_flush(claim, now))
     if not rules.can_transition(claim.status, outcome):
         raise Conflict(
             "ILLEGAL_TRANSITION",
@@ -844,7 +865,8 @@ def disqualify(claim_number: str, reason: str, now: datetime) -> dict[str, Any]:
     """T13: the organiser disqualifies a claim; the decision is final."""
     claim = _claim_or_404(claim_number)
     if claim.status == "disqualified" and claim.reason == reason:
-        return backoffice_json(claim)  # a retry of the same call answers the same (API.md "Back office")
+        # A retry answers the same (API.md "Back office") and sends what the first left owed.
+        return backoffice_json(_flush(claim, now))
     claim = _move(claim, "disqualified", now, detail=reason, reason=reason, email=("disqualified", {"reason": reason}))
     return backoffice_json(_flush(claim, now))
 

@@ -48,7 +48,7 @@ _HOOKS = [("before-call", FAULTS._before), ("after-call", FAULTS._after)]
 def install() -> Faults:
     if _HOOKS[0] not in botocore.handlers.BUILTIN_HANDLERS:
         botocore.handlers.BUILTIN_HANDLERS.extend(_HOOKS)
-        from chalicelib.db import reset_connections
+        from chalicelib.tables import reset_connections
 
         reset_connections()
     FAULTS.arm(None)

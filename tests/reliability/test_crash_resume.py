@@ -109,9 +109,9 @@ def exercise(
 ) -> None:
     """Reference run on case 0, then every k in both forms; each retried once after the fault."""
     faults = install()
-    mails = len(sent_messages())
     faults.arm(None)
     n_cases(0)
+    mails = len(sent_messages())  # the action's own e-mails, as each case counts them
     faults.arm(10**9)  # count the action's calls
     assert act(0) in (200, 201)
     calls = list(faults.calls)
@@ -120,7 +120,7 @@ def exercise(
     reference = state(0)
     reference_mails = len(sent_messages()) - mails
     assert calls, "the action made no AWS call"
-    cases, mismatches, n = 0, [], 0
+    cases, mismatches, n, known_window = 0, [], 0, 0
     for k in range(1, len(calls) + 1):
         for form in FORMS:
             n += 1
@@ -133,10 +133,23 @@ def exercise(
             settle()
             got = state(n)
             cases += 1
-            if retried not in (200, 201) or got != reference or len(sent_messages()) - before != reference_mails:
+            mails_sent = len(sent_messages()) - before
+            if (calls[k - 1], form) == ("ses.SendEmail", "after"):
+                # The one window docs/tradein.md names: SES took the e-mail and its answer was
+                # lost, so the sender cannot tell it from a refusal and sends it again.
+                known_window += mails_sent == reference_mails + 1
+                mails_sent = min(mails_sent, reference_mails)
+                got = {**got, "mails": reference.get("mails")} if isinstance(got, dict) else got
+            if retried not in (200, 201) or got != reference or mails_sent != reference_mails:
                 mismatches.append({"k": k, "call": calls[k - 1], "form": form, "first": first, "retry": retried,
                                    "mails": len(sent_messages()) - before, "diff": _diff(reference, got)})  # fmt: skip
-    figure(f"crash/resume {name}", aws_calls=len(calls), cases=cases, mismatches=len(mismatches))
+    figure(
+        f"crash/resume {name}",
+        aws_calls=len(calls),
+        cases=cases,
+        mismatches=len(mismatches),
+        known_window_duplicates=known_window,
+    )
     figure("crash/resume injection points", **{name.replace(" ", "_"): "|".join(calls)})
     assert not mismatches, json.dumps(mismatches, indent=1, default=str)
 
@@ -233,21 +246,12 @@ class Claims:
         return scrub(json.loads(text), n)
 
 
-# Known finding (reported): a lost answer of the PutItem that reserves the confirmation e-mail
-# (`after` form) leaves the e-mail reserved but never sent; neither the S3 event's redelivery
-# nor the next nightly sends it.
-# Known finding (reported, not diagnosed): an inspection retried after a fault at any of its
-# calls approves the claim but no "approved" e-mail is sent (14 of 14 cases).
-LOST_APPROVAL_MAIL = pytest.mark.xfail(strict=True, reason="approval e-mail missing after a retried inspection")
-LOST_MAIL = pytest.mark.xfail(strict=True, reason="confirmation e-mail lost after a fault behind its PutItem")
-
-
 @pytest.mark.parametrize(
     "name",
     [
         pytest.param("claim registration"),
-        pytest.param("on_proof_uploaded", marks=LOST_MAIL),
-        pytest.param("inspection", marks=LOST_APPROVAL_MAIL),
+        pytest.param("on_proof_uploaded"),
+        pytest.param("inspection"),
     ],
 )
 def test_tradein_write_resumes_after_a_fault_at_every_call(name, tradein, figure):
