@@ -117,7 +117,7 @@ def entry_of(frames: list[FrameType]) -> str:
     if relative in ("http.py", "ops.py") or relative.endswith("/api.py"):
         return "api"
     if relative == "nightly.py" and function in NIGHTLY:
-        return function
+        return "nightly_worker"  # the whole night in one loop: what the workers do unit by unit
     # The domains' nightly work runs in the fan-out's worker (the coordinators only enqueue).
     if relative == "tradein/jobs.py":
         return "proof" if function == "on_proof_uploaded" else "nightly_worker"
