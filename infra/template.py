@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra import alarms
+
 if TYPE_CHECKING:
     from pynamodb.models import Model
 
@@ -37,6 +39,7 @@ FUNCTIONS: dict[tuple[str, str], tuple[str, str]] = {
 # The nightly work queue is named like the tables (`${TablePrefix}nightly-work`, NIGHTLY_QUEUE):
 # Chalice wires the worker's event source by that name when it packages app.py.
 WORK_QUEUE_SUFFIX = "nightly-work"
+WORK_QUEUE_ARN = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:%s"
 
 # The functions' dependencies are one layer; `chalice package` (run by scripts/lambda_package.py
 # with Python 3.11) gives the functions the same runtime.
@@ -373,7 +376,9 @@ def nightly_resources(stage: str = STAGE) -> dict[str, Any]:
                     "NightlyWorkerSqsEventSource": {
                         "Type": "SQS",
                         "Properties": {
-                            "Queue": {"Fn::GetAtt": ["NightlyWorkQueue", "Arn"]},
+                            # Chalice's own value (merged key by key: a GetAtt here would sit beside
+                            # its Fn::Sub in one object); DependsOn orders the queue first.
+                            "Queue": {"Fn::Sub": WORK_QUEUE_ARN % nightly.nightly_queue},
                             "BatchSize": 1,
                             "ScalingConfig": {"MaximumConcurrency": nightly.nightly_parallelism},
                         },
@@ -382,6 +387,15 @@ def nightly_resources(stage: str = STAGE) -> dict[str, Any]:
             },
         },
     }
+
+
+def operations_resources(stage: str = STAGE) -> dict[str, Any]:
+    """Alarms, their topic, the SES configuration set and the dashboard (infra/alarms.py)."""
+    config = stage_config(stage)
+    app = json.loads((ROOT / ".chalice" / "config.json").read_text())["app_name"]
+    timeout = int(config["lambda_functions"]["nightly_worker"]["lambda_timeout"])
+    queue = config["environment_variables"]["NIGHTLY_QUEUE"]
+    return alarms.alarm_resources(app, config["api_gateway_stage"], timeout, queue)
 
 
 def gateway_responses() -> dict[str, Any]:
@@ -439,6 +453,7 @@ def function_overrides() -> dict[str, Any]:
         "ORGANISER_IBAN": {"Ref": "OrganiserIban"},
         "ORGANISER_BIC": {"Ref": "OrganiserBic"},
         "ORGANISER_NAME": {"Ref": "OrganiserName"},
+        "SES_CONFIGURATION_SET": {"Ref": alarms.MAIL_CONFIGURATION_SET},
     }
     resources: dict[str, Any] = {}
     for (function, role), (suffix, policy_file) in FUNCTIONS.items():
@@ -490,6 +505,7 @@ def build() -> dict[str, Any]:
             resources[name]["DependsOn"] = resource["DependsOn"]
         else:
             resources[name] = resource
+    resources.update(operations_resources())
     resources["OnProofUploaded"]["Properties"]["EventInvokeConfig"] = {
         "MaximumRetryAttempts": 2,
         "DestinationConfig": {
@@ -497,14 +513,18 @@ def build() -> dict[str, Any]:
         },
     }
     return {
-        "Parameters": parameters(),
-        "Conditions": {"CreateSesIdentity": {"Fn::Equals": [{"Ref": "CreateSesIdentity"}, "true"]}},
+        "Parameters": {**parameters(), **alarms.parameters()},
+        "Conditions": {
+            "CreateSesIdentity": {"Fn::Equals": [{"Ref": "CreateSesIdentity"}, "true"]},
+            **alarms.conditions(),
+        },
         "Resources": resources,
         "Outputs": {
             "ProofsBucket": {"Value": {"Ref": "ProofsBucket"}},
             "TablePrefix": {"Value": {"Ref": "TablePrefix"}},
             "ProofUploadFailures": {"Value": {"Ref": "ProofUploadFailures"}},
             "NightlyWorkDeadLetters": {"Value": {"Ref": "NightlyWorkDeadLetters"}},
+            "AlarmTopic": {"Value": {"Ref": alarms.ALARM_TOPIC}},
         },
     }
 

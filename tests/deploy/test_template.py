@@ -198,7 +198,10 @@ def test_nightly_coordinators_only_enqueue_and_the_workers_scale_with_the_parall
     assert worker["ReservedConcurrentExecutions"] == parallelism
     (source,) = worker["Events"].values()
     assert source["Properties"]["ScalingConfig"]["MaximumConcurrency"] == parallelism
-    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["NightlyWorkQueue", "Arn"]}
+    # Chalice's Fn::Sub of the queue's ARN, exactly (the merge would put a GetAtt beside it).
+    queue_arn = f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{stage['environment_variables']['NIGHTLY_QUEUE']}"
+    assert source["Properties"]["Queue"] == {"Fn::Sub": queue_arn}
+    assert "NightlyWorkQueue" in resources["NightlyWorker"]["DependsOn"]
     queue = resources["NightlyWorkQueue"]["Properties"]
     assert queue["QueueName"] == stage["environment_variables"]["NIGHTLY_QUEUE"]
     assert queue["RedrivePolicy"]["maxReceiveCount"] == settings().nightly_max_receives
