@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     consent_points: int = 100
     expiring_window_days: int = 90
     maturity_shards: int = 8
+    reconciliation_shards: int = 4  # partitions of the members' `touched` index (issue 16)
     # at most this many lots in one spend or claw-back transaction (DynamoDB holds 100 actions)
     spend_max_lots: int = 90
 

@@ -53,7 +53,9 @@ def plan(job: str) -> list[list[str]]:
     if job == "nightly_loyalty":
         lots = [[f"mature:{s}", f"expire:{s}"] for s in range(settings().maturity_shards)]
         coupons = [[f"coupons:{s}"] for s in range(settings().coupon_expiry_shards)]
-        return lots + coupons
+        # reconciliation (issue 16) reads each member before and after its lots: safe beside them
+        reconcile = [[f"reconcile:{s}"] for s in range(settings().reconciliation_shards)]
+        return lots + coupons + reconcile
     if job == "nightly_tradein":
         return [list(TRADEIN_UNITS)]
     raise KeyError(job)
@@ -75,6 +77,10 @@ def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple
             from chalicelib.coupons.jobs import expire_coupons_page
 
             return expire_coupons_page(int(shard), as_of, cursor, limit)
+        if kind == "reconcile":
+            from chalicelib.reconciliation.service import reconcile_page
+
+            return reconcile_page(int(shard), as_of, cursor, limit)
     if job == "nightly_tradein" and unit in TRADEIN_UNITS:
         from chalicelib.tradein.isolation import ItemFailures
 

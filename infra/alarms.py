@@ -147,10 +147,12 @@ def alarm_resources(app_name: str, api_stage: str, worker_timeout: int, queue: s
                 },
             },
         },
-        "JobRunFailedAlarm": _alarm("A nightly run ended failed (a unit failed on its last delivery).", 0,
-                                    _app_metric("JobRunFailed")),
-        "NightlyItemFailedAlarm": _alarm("Items of a nightly step or a proof upload failed; the next run retries them.",
-                                         0, _item_failures()),
+        "JobRunFailedAlarm": _alarm(
+            "A nightly run ended failed (a unit failed on its last delivery).", 0, _app_metric("JobRunFailed")
+        ),
+        "NightlyItemFailedAlarm": _alarm(
+            "Items of a nightly step or a proof upload failed; the next run retries them.", 0, _item_failures()
+        ),
         "ReconciliationMismatchAlarm": _alarm(
             "The nightly reconciliation found balances their lots or history do not explain "
             "(GET /backoffice/reconciliation?date=).",
@@ -158,33 +160,46 @@ def alarm_resources(app_name: str, api_stage: str, worker_timeout: int, queue: s
             _app_metric("ReconciliationMismatch"),
         ),
         "PayoutBatchOverdueAlarm": _alarm(
-            "A payout batch was not paid on its execution date (docs/runbook.md).", 0,
+            "A payout batch was not paid on its execution date (docs/runbook.md).",
+            0,
             _app_metric("PayoutBatchOverdue"),
         ),
         "NightlyWorkerDurationAlarm": _alarm(
             f"A nightly worker ran more than {int(WORKER_DURATION_SHARE * 100)} % of its {worker_timeout} s timeout.",
             WORKER_DURATION_SHARE * worker_timeout * 1000,
-            _metric("AWS/Lambda", "Duration", [{"Name": "FunctionName", "Value": {"Ref": "NightlyWorker"}}],
-                    statistic="Maximum"),
+            _metric(
+                "AWS/Lambda",
+                "Duration",
+                [{"Name": "FunctionName", "Value": {"Ref": "NightlyWorker"}}],
+                statistic="Maximum",
+            ),
         ),
         "NightlyQueueAgeAlarm": _alarm(
             "The nightly work queue holds a message older than three hours.",
             QUEUE_AGE_SECONDS,
-            _metric("AWS/SQS", "ApproximateAgeOfOldestMessage", [{"Name": "QueueName", "Value": queue}],
-                    statistic="Maximum"),
+            _metric(
+                "AWS/SQS", "ApproximateAgeOfOldestMessage", [{"Name": "QueueName", "Value": queue}], statistic="Maximum"
+            ),
         ),
         "NightlyDeadLettersAlarm": _alarm(
             "Nightly work messages are in the dead-letter queue (docs/runbook.md: replay a DLQ).",
             0,
-            _metric("AWS/SQS", "ApproximateNumberOfMessagesVisible",
-                    [{"Name": "QueueName", "Value": f"{queue}-dlq"}], statistic="Maximum"),
+            _metric(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                [{"Name": "QueueName", "Value": f"{queue}-dlq"}],
+                statistic="Maximum",
+            ),
         ),
         "ProofUploadFailuresAlarm": _alarm(
             "Proof uploads failed after Lambda's retries (queue ProofUploadFailures).",
             0,
-            _metric("AWS/SQS", "ApproximateNumberOfMessagesVisible",
-                    [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ProofUploadFailures", "QueueName"]}}],
-                    statistic="Maximum"),
+            _metric(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ProofUploadFailures", "QueueName"]}}],
+                statistic="Maximum",
+            ),
         ),
         "Api5xxRateAlarm": _alarm(
             f"More than {API_5XX_RATE:.0%} of API requests answered 5xx in five minutes.",
@@ -222,30 +237,60 @@ def dashboard(app_name: str, api_stage: str, queue: str) -> dict[str, Any]:
             "y": y,
             "width": 12,
             "height": 6,
-            "properties": {"title": title, "region": "${AWS::Region}", "stat": stat, "period": 300,
-                           "metrics": metrics},
+            "properties": {"title": title, "region": "${AWS::Region}", "stat": stat, "period": 300, "metrics": metrics},
         }
 
     service = ["service", "loyalty-backend"]
     api = ["ApiName", app_name, "Stage", api_stage]
     widgets = [
-        widget("Nightly runs", [[NAMESPACE, "JobRunFailed", *service], [NAMESPACE, "JobItemFailures", *service],
-                                [NAMESPACE, "ReconciliationMismatch", *service],
-                                [NAMESPACE, "PayoutBatchOverdue", *service]]),
-        widget("Nightly worker duration (ms)", [["AWS/Lambda", "Duration", "FunctionName", "${NightlyWorker}"]],
-               stat="Maximum", x=12),
-        widget("Nightly queues", [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue],
-                                  ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"{queue}-dlq"]],
-               stat="Maximum", y=6),
-        widget("API 5xx rate and p99 latency", [["AWS/ApiGateway", "5XXError", *api, {"stat": "Average"}],
-                                                ["AWS/ApiGateway", "Latency", *api, {"stat": "p99", "yAxis": "right"}]],
-               x=12, y=6),
-        widget("Mail", [["AWS/SES", "Send", "ses:configuration-set", "${MailConfigurationSet}"],
-                        ["AWS/SES", "Bounce", "ses:configuration-set", "${MailConfigurationSet}"],
-                        ["AWS/SES", "Complaint", "ses:configuration-set", "${MailConfigurationSet}"]], y=12),
+        widget(
+            "Nightly runs",
+            [
+                [NAMESPACE, "JobRunFailed", *service],
+                [NAMESPACE, "JobItemFailures", *service],
+                [NAMESPACE, "ReconciliationMismatch", *service],
+                [NAMESPACE, "PayoutBatchOverdue", *service],
+            ],
+        ),
+        widget(
+            "Nightly worker duration (ms)",
+            [["AWS/Lambda", "Duration", "FunctionName", "${NightlyWorker}"]],
+            stat="Maximum",
+            x=12,
+        ),
+        widget(
+            "Nightly queues",
+            [
+                ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue],
+                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"{queue}-dlq"],
+            ],
+            stat="Maximum",
+            y=6,
+        ),
+        widget(
+            "API 5xx rate and p99 latency",
+            [
+                ["AWS/ApiGateway", "5XXError", *api, {"stat": "Average"}],
+                ["AWS/ApiGateway", "Latency", *api, {"stat": "p99", "yAxis": "right"}],
+            ],
+            x=12,
+            y=6,
+        ),
+        widget(
+            "Mail",
+            [
+                ["AWS/SES", "Send", "ses:configuration-set", "${MailConfigurationSet}"],
+                ["AWS/SES", "Bounce", "ses:configuration-set", "${MailConfigurationSet}"],
+                ["AWS/SES", "Complaint", "ses:configuration-set", "${MailConfigurationSet}"],
+            ],
+            y=12,
+        ),
     ]
     body = json.dumps({"widgets": widgets}, sort_keys=True)
     return {
         "Type": "AWS::CloudWatch::Dashboard",
-        "Properties": {"DashboardName": {"Fn::Sub": "${AWS::StackName}-operations"}, "DashboardBody": {"Fn::Sub": body}},
+        "Properties": {
+            "DashboardName": {"Fn::Sub": "${AWS::StackName}-operations"},
+            "DashboardBody": {"Fn::Sub": body},
+        },
     }

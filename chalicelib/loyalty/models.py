@@ -31,6 +31,17 @@ class CardIndex(GlobalSecondaryIndex["MemberModel"]):
     card_number = UnicodeAttribute(hash_key=True)
 
 
+class TouchedIndex(GlobalSecondaryIndex["MemberModel"]):
+    """Nightly reconciliation: members by (shard, the day the ledger last changed them); sparse."""
+
+    class Meta:
+        index_name = "touched"
+        projection = KeysOnlyProjection()
+
+    touched_shard = NumberAttribute(hash_key=True)
+    touched_on = UnicodeAttribute(range_key=True)
+
+
 class MemberModel(Model):
     """A member with materialised balances, changed in the same transaction as the lots."""
 
@@ -57,6 +68,10 @@ class MemberModel(Model):
     # that change the lots (store.py), so the profile is one GetItem whatever the history.
     expiring = MapAttribute(default=dict)  # type: ignore[var-annotated]
     by_card = CardIndex()
+    # set by every balance action of the ledger (store.py): the reconciliation's work list
+    touched_shard = NumberAttribute(null=True)
+    touched_on = UnicodeAttribute(null=True)
+    touched = TouchedIndex()
 
 
 class MaturingIndex(GlobalSecondaryIndex["LotModel"]):

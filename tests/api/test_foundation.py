@@ -232,10 +232,10 @@ def test_wrong_method_is_405_in_the_contract_body(client):
 def test_an_unexpected_exception_is_500_internal_with_cors_and_no_personal_data(client, auth, monkeypatch, capfd):
     from chalicelib import ops
 
-    def broken(day):
+    def broken(*args, **kwargs):
         raise RuntimeError("SES refused jan.jansen@example.nl")
 
-    monkeypatch.setitem(ops.JOBS, "nightly_loyalty", broken)
+    monkeypatch.setattr(ops.runs, "start", broken)
     response = client.http.post("/backoffice/jobs/nightly_loyalty/runs", headers=auth("bo", "backoffice"), body=b"{}")
     assert response.status_code == 500
     body = json.loads(response.body)
