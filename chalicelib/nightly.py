@@ -57,7 +57,7 @@ def plan(job: str) -> list[list[str]]:
         reconcile = [[f"reconcile:{s}"] for s in range(settings().reconciliation_shards)]
         return lots + coupons + reconcile
     if job == "nightly_tradein":
-        return [list(TRADEIN_UNITS)]
+        return [[*TRADEIN_UNITS, "payouts_overdue"]]  # issue 16: after the batches are settled
     raise KeyError(job)
 
 
@@ -81,6 +81,10 @@ def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple
             from chalicelib.reconciliation.service import reconcile_page
 
             return reconcile_page(int(shard), as_of, cursor, limit)
+    if job == "nightly_tradein" and unit == "payouts_overdue":
+        from chalicelib.reconciliation.payouts import check_payouts
+
+        return check_payouts(as_of), None
     if job == "nightly_tradein" and unit in TRADEIN_UNITS:
         from chalicelib.tradein.isolation import ItemFailures
 

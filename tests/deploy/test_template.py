@@ -199,7 +199,8 @@ def test_nightly_coordinators_only_enqueue_and_the_workers_scale_with_the_parall
     (source,) = worker["Events"].values()
     assert source["Properties"]["ScalingConfig"]["MaximumConcurrency"] == parallelism
     # Chalice's Fn::Sub of the queue's ARN, exactly (the merge would put a GetAtt beside it).
-    queue_arn = f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{stage['environment_variables']['NIGHTLY_QUEUE']}"
+    queue_name = stage["environment_variables"]["NIGHTLY_QUEUE"]
+    queue_arn = f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue_name}"
     assert source["Properties"]["Queue"] == {"Fn::Sub": queue_arn}
     assert "NightlyWorkQueue" in resources["NightlyWorker"]["DependsOn"]
     queue = resources["NightlyWorkQueue"]["Properties"]

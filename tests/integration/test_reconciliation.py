@@ -15,9 +15,22 @@ from chalicelib.observability import metrics
 from chalicelib.reconciliation import rules
 from chalicelib.reconciliation import service as reconciliation
 from infra import alarms, template
-from tests.api.loyalty.conftest import joined, receipt_body  # noqa: F401
+from tests.api.loyalty.conftest import receipt_body
 
 BO = ("bo-ops", "backoffice")
+
+
+@pytest.fixture
+def joined(api: Any, auth: Any, travel: Any) -> Any:
+    """joined("m-1") signs a member up through the API on 2017-08-10 (its first touch)."""
+    travel("2017-08-10T12:00")
+
+    def join(member_id: str) -> None:
+        body = {"email": f"{member_id}@example.com", "first_name": "Ann", "last_name": "Smit", "newsletter": True}
+        status, answer = api("POST", "/members", auth(member_id), body)
+        assert status == 201, answer
+
+    return join
 
 
 def _findings(api: Any, auth: Any, day: str, **params: str) -> tuple[int, Any]:

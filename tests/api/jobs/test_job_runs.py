@@ -169,7 +169,7 @@ def test_a_unit_that_keeps_failing_is_recorded_and_fails_the_run(api, auth, trav
     _, run = api("GET", f"/backoffice/jobs/nightly_tradein/runs/{started['run_id']}", auth(*BO))
     assert run["status"] == "failed"
     assert run["failures"] == [{"id": "unit:mark_paid", "reason": "RuntimeError"}]
-    assert run["units"] == {"total": 7, "outstanding": 0, "failed": 1}
+    assert run["units"] == {"total": 8, "outstanding": 0, "failed": 1}  # 7 steps + payouts_overdue
     assert "batches_settled" in run["summary"]  # the units after it ran
 
 
