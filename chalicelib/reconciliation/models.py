@@ -12,7 +12,7 @@ from pynamodb.models import Model
 from chalicelib.config import settings
 from chalicelib.db import table_name
 
-__all__ = ["MismatchModel"]
+__all__ = ["LiabilityModel", "MismatchModel"]
 
 
 class MismatchModel(Model):
@@ -28,3 +28,21 @@ class MismatchModel(Model):
     actual = NumberAttribute()
     lot_id = UnicodeAttribute(null=True)
     found_at = UnicodeAttribute()
+
+
+class LiabilityModel(Model):
+    """Points liability (issue 16), kept incrementally by the reconciliation units:
+
+    - `member#<id>` / `seen`: what the member last contributed (`seen`, JSON), so a night adds
+      only the change since (a rerun adds nothing);
+    - `total#<shard>` / `total`: the running totals of one shard (numbers, `exp_YYYY_MM` per
+      expiry month of available points), changed with `seen` in one transaction;
+    - `snapshot#<date>` / `shard#<shard>`: the shard's totals when that night's unit ended.
+    """
+
+    class Meta:
+        table_name = table_name("ops-liability")
+        region = settings().aws_region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)

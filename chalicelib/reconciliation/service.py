@@ -15,23 +15,24 @@ from typing import Any
 
 from chalicelib.errors import BadRequest
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.reconciliation import rules, store
+from chalicelib.reconciliation import liability, rules, store
 
 METRIC = "ReconciliationMismatch"
 READ_ATTEMPTS = 3
 
 
-def check_member(member_id: str) -> list[rules.Mismatch] | None:
-    """The member's mismatches (empty: consistent); None when it no longer exists or never held
-    still for READ_ATTEMPTS reads (it is checked again by the next run it is touched for)."""
+def check_member(member_id: str) -> tuple[list[rules.Mismatch], dict[str, Any]] | None:
+    """The member's mismatches (empty: consistent) and the balances they were checked against;
+    None when it no longer exists or never held still for READ_ATTEMPTS reads (it is checked again
+    by the next run it is touched for)."""
     for _ in range(READ_ATTEMPTS):
         before = store.balances(member_id)
         if before is None:
             return None
         lots, entries = store.lots(member_id), store.history_lots(member_id)
         after = store.balances(member_id)
-        if after is not None and after[2] == before[2]:
-            return rules.mismatches(member_id, before[0], before[1], lots, entries)
+        if after is not None and after["version"] == before["version"]:
+            return rules.mismatches(member_id, before["pending"], before["available"], lots, entries), before
     return None
 
 
@@ -47,7 +48,10 @@ def reconcile_page(shard: int, as_of: date, cursor: Any, limit: int) -> tuple[di
             unsettled += 1
             continue
         checked += 1
-        found.extend(result)
+        found.extend(result[0])
+        read = result[1]
+        share = liability.contribution(read["pending"], read["available"], read["debt"], read["expiring"])
+        liability.apply(member_id, shard, share)
     if found:
         store.record(as_of, found)
         metrics.add_metric(name=METRIC, unit=MetricUnit.Count, value=len(found))
@@ -55,6 +59,8 @@ def reconcile_page(shard: int, as_of: date, cursor: Any, limit: int) -> tuple[di
             "reconciliation mismatches",
             extra={"as_of": as_of.isoformat(), "shard": shard, "mismatches": len(found)},
         )
+    if next_cursor is None:  # the unit's last page: the shard's liability snapshot of the night
+        liability.snapshot(shard, as_of)
     summary: dict[str, Any] = {
         "members_reconciled": checked,
         "reconciliation_mismatches": len(found),

@@ -7,6 +7,7 @@ and day, never a scan.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -28,17 +29,18 @@ def touched_page(shard: int, first: date, last: date, limit: int, cursor: Any) -
     return ids, query.last_evaluated_key
 
 
-def balances(member_id: str) -> tuple[int, int, str] | None:
-    """(pending, available, a version of the member item) read strongly consistent."""
+def balances(member_id: str) -> dict[str, Any] | None:
+    """The member's balances and expiring summary, read strongly consistent; `version` tells two
+    reads apart (every ledger write changes one of them)."""
     try:
         item = MemberModel.get(
             member_id, consistent_read=True, attributes_to_get=["pending", "available", "debt", "expiring"]
         )
     except MemberModel.DoesNotExist:
         return None
-    expiring = item.expiring.as_dict() if item.expiring is not None else {}
-    version = f"{int(item.pending)}|{int(item.available)}|{int(item.debt)}|{sorted(expiring.items())}"
-    return int(item.pending), int(item.available), version
+    expiring = {str(k): int(v) for k, v in (item.expiring.as_dict() if item.expiring is not None else {}).items()}
+    read = {"pending": int(item.pending), "available": int(item.available), "debt": int(item.debt)}
+    return {**read, "expiring": expiring, "version": json.dumps([read, expiring], sort_keys=True)}
 
 
 def lots(member_id: str) -> list[LotView]:

@@ -4,11 +4,15 @@ metric, a run failure and a back-office list entry, and is never repaired."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Any
 
 import pytest
 
+from chalicelib.config import settings
+from chalicelib.db import client as aws_client
 from chalicelib.loyalty import store as loyalty_store
 from chalicelib.loyalty.models import LotModel
 from chalicelib.observability import metrics
@@ -26,7 +30,13 @@ def joined(api: Any, auth: Any, travel: Any) -> Any:
     travel("2017-08-10T12:00")
 
     def join(member_id: str) -> None:
-        body = {"email": f"{member_id}@example.com", "first_name": "Ann", "last_name": "Smit", "newsletter": True}
+        body = {
+            "email": f"{member_id}@example.com",
+            "first_name": "Ann",
+            "last_name": "Smit",
+            "newsletter": True,
+            "partner_data_sharing": False,
+        }
         status, answer = api("POST", "/members", auth(member_id), body)
         assert status == 201, answer
 
@@ -175,7 +185,7 @@ def test_a_member_that_changes_while_it_is_read_is_read_again(api, auth, joined,
         return answer
 
     monkeypatch.setattr(reconciliation.store, "lots", lots_with_a_write_in_between)
-    found = reconciliation.check_member("m-1")
+    found, _ = reconciliation.check_member("m-1")
     assert len(calls) == 2
     assert found == [rules.Mismatch("m-1", "lot_without_history", expected=5, actual=0, lot_id="sneaked#1")]
 
@@ -197,3 +207,47 @@ def test_traceability_follows_earnings_merge_copies_merge_moves_and_adjustments(
     assert rules.traceable("adj#A1", {"adjusted#A1": {"adj#A1": 10}})
     assert not rules.traceable("receipt#R1", {"earned#receipt#R10": None, "spent#c1": {"receipt#R1": 5}})
     assert rules.days_checked(date(2017, 8, 11)) == (date(2017, 8, 10), date(2017, 8, 11))
+
+
+@pytest.mark.rule("L6", "L7", "L12")
+def test_the_liability_follows_the_ledger_night_by_night_without_counting_twice(api, auth, joined, travel, run_job):
+    joined("m-1")
+    joined("m-2")
+    status, _ = api("PUT", "/receipts/R1", auth("pos-1", "pos"), receipt_body("m-1"))
+    assert status == 201
+    travel("2017-08-11T03:00")
+    assert api("GET", "/backoffice/reports/liability?date=2017-08-11", auth(*BO))[0] == 404  # no night yet
+
+    run_job("nightly_loyalty", "2017-08-11")
+    status, first = api("GET", "/backoffice/reports/liability?date=2017-08-11", auth(*BO))
+    assert status == 200
+    assert first["points"] == {
+        "pending": 649,
+        "available": 500,
+        "debt": 0,
+        "outstanding": 1149,
+        "available_by_expiry_month": {"2018-08": 500},  # the welcome points, valid one year (L7)
+    }
+    assert (first["complete"], first["cents_per_point"], first["value_cents"]) == (True, 2.0, 2298)
+    csv_text = aws_client("s3").get_object(Bucket=settings().proofs_bucket, Key="reports/liability/2017-08-11.csv")
+    rows = list(csv.reader(io.StringIO(csv_text["Body"].read().decode())))
+    assert rows[0] == ["date", "measure", "expiry_month", "points", "value_cents"]
+    assert ["2017-08-11", "outstanding", "", "1149", "2298"] in rows
+    assert ["2017-08-11", "available_expiring", "2018-08", "500", "1000"] in rows
+    assert first["csv_url"].startswith("https://")
+
+    run_job("nightly_loyalty", "2017-08-11")  # a rerun adds nothing
+    assert api("GET", "/backoffice/reports/liability?date=2017-08-11", auth(*BO))[1]["points"] == first["points"]
+
+    travel("2017-09-10T03:00")  # R1 matures (L6); m-2 is not touched and keeps its share
+    run_job("nightly_loyalty", "2017-09-10")
+    _, matured = api("GET", "/backoffice/reports/liability?date=2017-09-10", auth(*BO))
+    assert matured["points"] == {
+        "pending": 0,
+        "available": 1149,
+        "debt": 0,
+        "outstanding": 1149,
+        "available_by_expiry_month": {"2018-08": 500, "2019-08": 649},  # base points: two years
+    }
+    status, error = api("GET", "/backoffice/reports/liability?date=10-09-2017", auth(*BO))
+    assert (status, error["code"]) == (400, "INVALID_REQUEST")
