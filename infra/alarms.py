@@ -96,7 +96,12 @@ def _item_failures() -> dict[str, Any]:
                         "Metric": {
                             "Namespace": NAMESPACE,
                             "MetricName": "NightlyItemFailed",
-                            "Dimensions": [{"Name": "job", "Value": job}, {"Name": "step", "Value": step}],
+                            # single_metric adds the service (POWERTOOLS_SERVICE_NAME) to job and step
+                            "Dimensions": [
+                                {"Name": "job", "Value": job},
+                                {"Name": "step", "Value": step},
+                                SERVICE,
+                            ],
                         },
                         "Period": 3600,
                         "Stat": "Sum",

@@ -349,3 +349,27 @@ def test_the_app_sends_with_the_configuration_set_a_setting_names(aws: None, mon
     mail.send(mail.Email("a@example.com", "s", "t"), "ref-2")
     assert "ConfigurationSetName" not in sent[0]
     assert sent[1]["ConfigurationSetName"] == "stack-mail"
+
+
+def test_the_item_failure_alarm_names_the_dimensions_the_deployed_code_emits(
+    merged: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Emitted with the deployed environment (POWERTOOLS_SERVICE_NAME from .chalice/config.json)."""
+    from chalicelib.tradein.isolation import ItemFailures
+
+    for name, value in json.loads((ROOT / ".chalice" / "config.json").read_text())["environment_variables"].items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    capsys.readouterr()
+    failures = ItemFailures("nightly_tradein")
+    with failures.item("mark_paid", "N-1"):
+        raise RuntimeError("down")
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"NightlyItemFailed"' in x]
+    directive = line["_aws"]["CloudWatchMetrics"][0]
+    emitted = {name: line[name] for name in directive["Dimensions"][0]}
+    summed = [
+        dims
+        for namespace, metric, dims in _alarm_metrics(merged["Resources"]["NightlyItemFailedAlarm"])
+        if (namespace, metric) == (directive["Namespace"], "NightlyItemFailed")
+    ]
+    assert emitted in summed
