@@ -108,10 +108,16 @@ def test_rerun_a_night_and_follow_it(runbook, travel, drain):
     assert status == 200 and recent["items"][0]["run_id"] == started["run_id"]
 
 
-def test_reconciliation_findings_of_a_date(runbook, travel):
-    travel("2017-08-12T09:00")
+def test_reconciliation_findings_and_liability_of_a_night(runbook, api, auth, travel, drain):
+    travel("2017-08-11T09:00")
+    assert runbook.run("the liability of a night")[0] == 404  # the night of 2017-08-11 has not run
+    status, _ = api("POST", "/backoffice/jobs/nightly_loyalty/runs", auth("bo-1", "backoffice"), {})
+    assert status == 202
+    drain()
     status, page = runbook.run("what the night found")
     assert (status, page) == (200, {"items": [], "next_cursor": None})
+    status, report = runbook.run("the liability of a night")
+    assert (status, report["date"], report["complete"], report["points"]["outstanding"]) == (200, "2017-08-11", True, 0)
 
 
 def test_find_and_merge_two_accounts(runbook, api, auth, travel, monkeypatch):
