@@ -18,6 +18,7 @@ from chalicelib.http import accept_any_media_type_without_body, cors_config, err
 from chalicelib.loyalty.api import bp as loyalty_bp
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
+from chalicelib.reconciliation.api import bp as reconciliation_bp
 from chalicelib.runs import service as runs
 from chalicelib.tradein import jobs as tradein_jobs
 from chalicelib.tradein.api import bp as tradein_bp
@@ -43,7 +44,7 @@ def correlation_id(event: Any, get_response: Any) -> Any:
             metrics.flush_metrics()
 
 
-for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp, tradein_backoffice_bp):
+for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp, tradein_backoffice_bp, reconciliation_bp):
     app.register_blueprint(blueprint)
 accept_any_media_type_without_body(app)
 

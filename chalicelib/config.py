@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     table_prefix: str = "loyalty-dev-"
     proofs_bucket: str = "loyalty-dev-proofs"
     ses_sender: str = "noreply@example.com"
+    ses_configuration_set: str = ""  # deployed: the stack's set, whose events count bounces/complaints
     proof_upload_queue: str = ""  # local event bridge only: SQS queue fed by the bucket
     cors_allow_origin: str = "*"
     public_web_url: str = "http://127.0.0.1:8000/web"  # the web pages; e-mails link to its volg.html
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     consent_points: int = 100
     expiring_window_days: int = 90
     maturity_shards: int = 8
+    reconciliation_shards: int = 4  # partitions of the members' `touched` index (issue 16)
     # at most this many lots in one spend or claw-back transaction (DynamoDB holds 100 actions)
     spend_max_lots: int = 90
 

@@ -37,11 +37,13 @@ def send(email: Email, reference: str) -> str:
     body: dict[str, dict[str, str]] = {"Text": {"Data": email.text, "Charset": "UTF-8"}}
     if email.html:
         body["Html"] = {"Data": email.html, "Charset": "UTF-8"}
+    extra = {"ConfigurationSetName": settings().ses_configuration_set} if settings().ses_configuration_set else {}
     try:
         answer = client("ses").send_email(
             Source=settings().ses_sender,
             Destination={"ToAddresses": [email.to]},
             Message={"Subject": {"Data": email.subject, "Charset": "UTF-8"}, "Body": body},
+            **extra,  # type: ignore[arg-type]
         )
     except ClientError as exc:
         raise MailNotSent(str(exc.response.get("Error", {}).get("Code") or "ClientError")) from None

@@ -51,9 +51,11 @@ def plan(job: str) -> list[list[str]]:
     if job == "nightly_loyalty":
         lots = [[f"mature:{s}", f"expire:{s}"] for s in range(settings().maturity_shards)]
         coupons = [[f"coupons:{s}"] for s in range(settings().coupon_expiry_shards)]
-        return [*lots, *coupons, ["returns"]]
+        # reconciliation (issue 16) reads each member before and after its lots: safe beside them
+        reconcile = [[f"reconcile:{s}"] for s in range(settings().reconciliation_shards)]
+        return [*lots, *coupons, ["returns"], *reconcile]
     if job == "nightly_tradein":
-        return [list(TRADEIN_UNITS)]
+        return [[*TRADEIN_UNITS, "payouts_overdue"]]  # issue 16: after the batches are settled
     raise KeyError(job)
 
 
@@ -77,6 +79,14 @@ def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple
             from chalicelib.loyalty.jobs import owed_return_effects
 
             return owed_return_effects(), None
+        if kind == "reconcile":
+            from chalicelib.reconciliation.service import reconcile_page
+
+            return reconcile_page(int(shard), as_of, cursor, limit)
+    if job == "nightly_tradein" and unit == "payouts_overdue":
+        from chalicelib.reconciliation.payouts import check_payouts
+
+        return check_payouts(as_of), None
     if job == "nightly_tradein" and unit in TRADEIN_UNITS:
         from chalicelib.tradein.isolation import ItemFailures
 

@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
-FRAGMENTS = [ROOT / "openapi_base.yaml", *(ROOT / d / "openapi.yaml" for d in ("loyalty", "coupons", "tradein"))]
+FRAGMENTS = [
+    ROOT / "openapi_base.yaml",
+    *(ROOT / d / "openapi.yaml" for d in ("loyalty", "coupons", "tradein", "reconciliation")),
+]
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra import alarms
+
 if TYPE_CHECKING:
     from pynamodb.models import Model
 
@@ -37,6 +39,7 @@ FUNCTIONS: dict[tuple[str, str], tuple[str, str]] = {
 # The nightly work queue is named like the tables (`${TablePrefix}nightly-work`, NIGHTLY_QUEUE):
 # Chalice wires the worker's event source by that name when it packages app.py.
 WORK_QUEUE_SUFFIX = "nightly-work"
+WORK_QUEUE_ARN = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:%s"
 
 # The functions' dependencies are one layer; `chalice package` (run by scripts/lambda_package.py
 # with Python 3.11) gives the functions the same runtime.
@@ -494,6 +497,15 @@ def web_resources() -> dict[str, Any]:
     }
 
 
+def operations_resources(stage: str = STAGE) -> dict[str, Any]:
+    """Alarms, their topic, the SES configuration set and the dashboard (infra/alarms.py)."""
+    config = stage_config(stage)
+    app = json.loads((ROOT / ".chalice" / "config.json").read_text())["app_name"]
+    timeout = int(config["lambda_functions"]["nightly_worker"]["lambda_timeout"])
+    queue = config["environment_variables"]["NIGHTLY_QUEUE"]
+    return alarms.alarm_resources(app, config["api_gateway_stage"], timeout, queue)
+
+
 def gateway_responses() -> dict[str, Any]:
     """Merged into Chalice's `RestAPI`: API Gateway's own errors carry CORS and the error body."""
     responses: dict[str, Any] = {}
@@ -550,6 +562,7 @@ def function_overrides() -> dict[str, Any]:
         "ORGANISER_BIC": {"Ref": "OrganiserBic"},
         "ORGANISER_NAME": {"Ref": "OrganiserName"},
         "PUBLIC_WEB_URL": {"Fn::Sub": "https://${WebDistribution.DomainName}"},  # e-mails link to volg.html
+        "SES_CONFIGURATION_SET": {"Ref": alarms.MAIL_CONFIGURATION_SET},
     }
     resources: dict[str, Any] = {}
     for (function, role), (suffix, policy_file) in FUNCTIONS.items():
@@ -602,6 +615,7 @@ def build() -> dict[str, Any]:
             resources[name]["DependsOn"] = resource["DependsOn"]
         else:
             resources[name] = resource
+    resources.update(operations_resources())
     resources["OnProofUploaded"]["Properties"]["EventInvokeConfig"] = {
         "MaximumRetryAttempts": 2,
         "DestinationConfig": {
@@ -609,8 +623,11 @@ def build() -> dict[str, Any]:
         },
     }
     return {
-        "Parameters": parameters(),
-        "Conditions": {"CreateSesIdentity": {"Fn::Equals": [{"Ref": "CreateSesIdentity"}, "true"]}},
+        "Parameters": {**parameters(), **alarms.parameters()},
+        "Conditions": {
+            "CreateSesIdentity": {"Fn::Equals": [{"Ref": "CreateSesIdentity"}, "true"]},
+            **alarms.conditions(),
+        },
         "Resources": resources,
         "Outputs": {
             "ProofsBucket": {"Value": {"Ref": "ProofsBucket"}},
@@ -619,6 +636,7 @@ def build() -> dict[str, Any]:
             "NightlyWorkDeadLetters": {"Value": {"Ref": "NightlyWorkDeadLetters"}},
             "WebBucket": {"Value": {"Ref": "WebBucket"}},
             "WebUrl": {"Value": {"Fn::Sub": "https://${WebDistribution.DomainName}"}},
+            "AlarmTopic": {"Value": {"Ref": alarms.ALARM_TOPIC}},
         },
     }
 

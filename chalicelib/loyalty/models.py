@@ -43,6 +43,17 @@ class EmailIndex(GlobalSecondaryIndex["MemberModel"]):
     email_key = UnicodeAttribute(hash_key=True)
 
 
+class TouchedIndex(GlobalSecondaryIndex["MemberModel"]):
+    """Nightly reconciliation: members by (shard, the day the ledger last changed them); sparse."""
+
+    class Meta:
+        index_name = "touched"
+        projection = KeysOnlyProjection()
+
+    touched_shard = NumberAttribute(hash_key=True)
+    touched_on = UnicodeAttribute(range_key=True)
+
+
 class MemberModel(Model):
     """A member with materialised balances, changed in the same transaction as the lots."""
 
@@ -72,6 +83,10 @@ class MemberModel(Model):
     expiring = MapAttribute(default=dict)  # type: ignore[var-annotated]
     by_card = CardIndex()
     by_email = EmailIndex()
+    # set by every balance action of the ledger (store.py): the reconciliation's work list
+    touched_shard = NumberAttribute(null=True)
+    touched_on = UnicodeAttribute(null=True)
+    touched = TouchedIndex()
 
 
 class MaturingIndex(GlobalSecondaryIndex["LotModel"]):

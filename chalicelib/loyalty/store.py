@@ -192,8 +192,22 @@ def add_member_put(tx: TransactWrite, member: Member) -> None:
         available=member.balance.available,
         debt=member.balance.debt,
         expiring=expiring,
+        touched_shard=_touched_shard(member.member_id),
+        touched_on=today,
     )
     tx.save(item, condition=MemberModel.member_id.does_not_exist())
+
+
+def _touched_shard(member_id: str) -> int:
+    return shard_of(member_id, settings().reconciliation_shards)
+
+
+def _touched(member_id: str) -> list[Action]:
+    """The member is on tonight's reconciliation list (GSI `touched`, chalicelib/reconciliation)."""
+    return [
+        MemberModel.touched_shard.set(_touched_shard(member_id)),
+        MemberModel.touched_on.set(clock.today().isoformat()),
+    ]
 
 
 def add_balance_change(
@@ -228,7 +242,7 @@ def add_balance_change(
     if not actions:
         tx.condition_check(MemberModel, member_id, condition=condition)
         return
-    tx.update(MemberModel(member_id), actions=actions, condition=condition)
+    tx.update(MemberModel(member_id), actions=[*actions, *_touched(member_id)], condition=condition)
 
 
 def add_lot_put(tx: TransactWrite, lot: Lot) -> None:

@@ -131,6 +131,8 @@ def _follow(message: dict[str, Any], cursor: Any) -> None:
     status = store.finish_run(message["run_id"], clock.iso(clock.now()))
     if status is not None:
         logger.info("job run finished", extra={"run_id": message["run_id"], "job": message["job"], "status": status})
+    if status == "failed":  # the alarm JobRunFailedAlarm (infra/alarms.py) watches it
+        metrics.add_metric(name="JobRunFailed", unit=MetricUnit.Count, value=1)
 
 
 def view(run: dict[str, Any]) -> dict[str, Any]:

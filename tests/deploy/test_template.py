@@ -221,3 +221,152 @@ def test_the_paying_account_is_a_required_parameter_in_every_functions_environme
     assert not {"ORGANISER_IBAN", "ORGANISER_BIC", "ORGANISER_NAME"} & set(stages["prod"]["environment_variables"])
     for sample in ("dev", "test"):
         assert stages[sample]["environment_variables"]["ORGANISER_IBAN"]
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(namespace, metric, dimensions) of every metric an alarm reads, direct or in metric math."""
+    props = alarm["Properties"]
+    if "MetricName" in props:
+        return [(props["Namespace"], props["MetricName"], {d["Name"]: d["Value"] for d in props["Dimensions"]})]
+    found = []
+    for query in props["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            found.append(
+                (metric["Namespace"], metric["MetricName"], {d["Name"]: d["Value"] for d in metric["Dimensions"]})
+            )
+    return found
+
+
+def test_every_alarm_reads_its_metric_and_notifies_the_topic(merged: dict[str, Any]) -> None:
+    resources = merged["Resources"]
+    alarms_found = {name: r for name, r in resources.items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
+    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
+    queue = stage["environment_variables"]["NIGHTLY_QUEUE"]
+    service = {"service": "loyalty-backend"}
+    api = {"ApiName": "loyalty-backend", "Stage": stage["api_gateway_stage"]}
+    mail = {"ses:configuration-set": {"Ref": "MailConfigurationSet"}}
+    expected = {
+        "JobRunFailedAlarm": [("LoyaltyBackend", "JobRunFailed", service)],
+        "ReconciliationMismatchAlarm": [("LoyaltyBackend", "ReconciliationMismatch", service)],
+        "PayoutBatchOverdueAlarm": [("LoyaltyBackend", "PayoutBatchOverdue", service)],
+        "NightlyWorkerDurationAlarm": [("AWS/Lambda", "Duration", {"FunctionName": {"Ref": "NightlyWorker"}})],
+        "NightlyQueueAgeAlarm": [("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": queue})],
+        "NightlyDeadLettersAlarm": [("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": f"{queue}-dlq"})],
+        "ProofUploadFailuresAlarm": [
+            (
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                {"QueueName": {"Fn::GetAtt": ["ProofUploadFailures", "QueueName"]}},
+            )
+        ],
+        "Api5xxRateAlarm": [("AWS/ApiGateway", "5XXError", api)],
+        "ApiP99LatencyAlarm": [("AWS/ApiGateway", "Latency", api)],
+        "MailBouncesAlarm": [("AWS/SES", "Bounce", mail)],
+        "MailComplaintsAlarm": [("AWS/SES", "Complaint", mail)],
+    }
+    for name, metrics in expected.items():
+        assert _alarm_metrics(alarms_found[name]) == metrics, name
+    item_failures = _alarm_metrics(alarms_found["NightlyItemFailedAlarm"])
+    assert {m for _, m, _ in item_failures} == {"NightlyItemFailed"}
+    for alarm in alarms_found.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "OperationsAlarmTopic"}]
+    # The thresholds that say "any": a failed run, a mismatch, an overdue batch, a dead letter.
+    for name in (
+        "JobRunFailedAlarm",
+        "ReconciliationMismatchAlarm",
+        "PayoutBatchOverdueAlarm",
+        "NightlyDeadLettersAlarm",
+    ):
+        props = alarms_found[name]["Properties"]
+        assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0), name
+    duration = alarms_found["NightlyWorkerDurationAlarm"]["Properties"]
+    timeout_ms = stage["lambda_functions"]["nightly_worker"]["lambda_timeout"] * 1000
+    assert 0 < duration["Threshold"] < timeout_ms and duration["Statistic"] == "Maximum"
+    assert alarms_found["ApiP99LatencyAlarm"]["Properties"]["ExtendedStatistic"] == "p99"
+    assert alarms_found["Api5xxRateAlarm"]["Properties"]["Statistic"] == "Average"  # 5XXError averages to a rate
+
+
+def test_the_item_failure_alarm_sums_every_step_that_isolates_items(merged: dict[str, Any]) -> None:
+    """Every `failures.item("<step>", ...)` in the code and every ItemFailures job is in the sum."""
+    import re
+
+    steps = set()
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        steps |= set(re.findall(r'failures\.item\(\s*"([a-z_]+)"', path.read_text()))
+    summed = {dims["step"] for _, _, dims in _alarm_metrics(merged["Resources"]["NightlyItemFailedAlarm"])}
+    assert steps <= summed
+    expression = merged["Resources"]["NightlyItemFailedAlarm"]["Properties"]["Metrics"][-1]
+    assert expression["ReturnData"] is True and expression["Expression"].startswith("SUM(")
+
+
+def test_alarms_go_to_a_topic_with_an_optional_mail_subscription_and_a_dashboard_shows_them(
+    merged: dict[str, Any],
+) -> None:
+    resources = merged["Resources"]
+    assert resources["OperationsAlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    subscription = resources["OperationsAlarmSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert merged["Parameters"]["AlarmEmail"]["Default"] == ""
+    body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    shown = {line[1] for widget in widgets for line in widget["properties"]["metrics"]}
+    assert {"JobRunFailed", "ReconciliationMismatch", "PayoutBatchOverdue", "Duration", "5XXError", "Latency"} <= shown
+    assert {"ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible", "Bounce", "Complaint"} <= shown
+
+
+def test_mail_is_sent_with_the_stacks_configuration_set_whose_events_reach_cloudwatch(merged: dict[str, Any]) -> None:
+    resources = merged["Resources"]
+    destination = resources["MailEventsToCloudWatch"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    assert {"bounce", "complaint"} <= set(destination["EventDestination"]["MatchingEventTypes"])
+    assert "CloudWatchDestination" in destination["EventDestination"]
+    for function, _ in template.FUNCTIONS:
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["SES_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
+
+
+def test_the_app_sends_with_the_configuration_set_a_setting_names(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib import mail
+
+    ses = client("ses")
+    ses.verify_email_identity(EmailAddress=settings().ses_sender)
+    sent: list[dict[str, Any]] = []
+    real = ses.send_email
+
+    def recording(**kwargs: Any) -> Any:
+        sent.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(ses, "send_email", recording)
+    mail.send(mail.Email("a@example.com", "s", "t"), "ref-1")
+    monkeypatch.setenv("SES_CONFIGURATION_SET", "stack-mail")
+    ses.create_configuration_set(ConfigurationSet={"Name": "stack-mail"})
+    mail.send(mail.Email("a@example.com", "s", "t"), "ref-2")
+    assert "ConfigurationSetName" not in sent[0]
+    assert sent[1]["ConfigurationSetName"] == "stack-mail"
+
+
+def test_the_item_failure_alarm_names_the_dimensions_the_deployed_code_emits(
+    merged: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Emitted with the deployed environment (POWERTOOLS_SERVICE_NAME from .chalice/config.json)."""
+    from chalicelib.tradein.isolation import ItemFailures
+
+    for name, value in json.loads((ROOT / ".chalice" / "config.json").read_text())["environment_variables"].items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    capsys.readouterr()
+    failures = ItemFailures("nightly_tradein")
+    with failures.item("mark_paid", "N-1"):
+        raise RuntimeError("down")
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"NightlyItemFailed"' in x]
+    directive = line["_aws"]["CloudWatchMetrics"][0]
+    emitted = {name: line[name] for name in directive["Dimensions"][0]}
+    summed = [
+        dims
+        for namespace, metric, dims in _alarm_metrics(merged["Resources"]["NightlyItemFailedAlarm"])
+        if (namespace, metric) == (directive["Namespace"], "NightlyItemFailed")
+    ]
+    assert emitted in summed

@@ -1,0 +1,48 @@
+"""PynamoDB model of the reconciliation's findings. `__all__` lists the models provisioning creates.
+
+One item per mismatch and checked day (`day` = the run's as_of, `item_key` = member#kind[#lot]):
+a rerun of the night writes the same items again, so nothing is listed twice.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+from chalicelib.db import table_name
+
+__all__ = ["LiabilityModel", "MismatchModel"]
+
+
+class MismatchModel(Model):
+    class Meta:
+        table_name = table_name("ops-reconciliation")
+        region = settings().aws_region
+
+    day = UnicodeAttribute(hash_key=True)
+    item_key = UnicodeAttribute(range_key=True)
+    member_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    expected = NumberAttribute()
+    actual = NumberAttribute()
+    lot_id = UnicodeAttribute(null=True)
+    found_at = UnicodeAttribute()
+
+
+class LiabilityModel(Model):
+    """Points liability (issue 16), kept incrementally by the reconciliation units:
+
+    - `member#<id>` / `seen`: what the member last contributed (`seen`, JSON), so a night adds
+      only the change since (a rerun adds nothing);
+    - `total#<shard>` / `total`: the running totals of one shard (numbers, `exp_YYYY_MM` per
+      expiry month of available points), changed with `seen` in one transaction;
+    - `snapshot#<date>` / `shard#<shard>`: the shard's totals when that night's unit ended.
+    """
+
+    class Meta:
+        table_name = table_name("ops-liability")
+        region = settings().aws_region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
