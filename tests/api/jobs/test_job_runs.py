@@ -199,7 +199,7 @@ def test_a_redelivered_unit_message_is_counted_and_decremented_once(api, auth, j
     assert runs.work(maturation, lambda: 900_000)["done"]
     assert runs.work(maturation, lambda: 900_000)["redelivered"]
     run = runs_store.get_run(started["run_id"])
-    assert (run["outstanding"], run["summary"]["lots_matured"]) == (3, 1)  # expire:0, coupons:0, reconcile:0
+    assert (run["outstanding"], run["summary"]["lots_matured"]) == (4, 1)  # expire:0, coupons:0, returns, reconcile:0
     follow_ups = [m for m in _take_messages() if m["unit"] == "expire:0"]
     assert len(follow_ups) == 2  # each delivery passes on what follows: the next unit, twice
     for message in [m for m in messages if m is not maturation] + follow_ups[:1]:
