@@ -286,12 +286,12 @@ def _not_due_lots(n: int, purchased: date, expected: dict[str, dict[str, int]]) 
 def tradein_night(open_claims: int) -> dict[str, Any]:
     """The trade-in nightly the day after `open_claims` claims were registered (nothing due yet)."""
     from chalicelib.tradein import jobs as tradein_jobs
-    from chalicelib.tradein import service as tradein_service
+    from chalicelib.tradein import campaigns as tradein_campaigns
     from tests.integration.tradein.helpers import other_address, receipt_body, registration
 
     with fresh_aws(), Client(app, stage_name="test") as client:
         with at("2017-09-12T10:00"):
-            tradein_service.seed_campaigns(date(2017, 9, 12))
+            tradein_campaigns.seed_campaigns(date(2017, 9, 12))
             for n in range(open_claims):
                 rid = f"T-{n}"
                 assert call(client, "PUT", f"/receipts/{rid}", headers(*POS), receipt_body())[0] in (200, 201)
