@@ -285,8 +285,8 @@ def _not_due_lots(n: int, purchased: date, expected: dict[str, dict[str, int]]) 
 
 def tradein_night(open_claims: int) -> dict[str, Any]:
     """The trade-in nightly the day after `open_claims` claims were registered (nothing due yet)."""
-    from chalicelib.tradein import jobs as tradein_jobs
     from chalicelib.tradein import campaigns as tradein_campaigns
+    from chalicelib.tradein import jobs as tradein_jobs
     from tests.integration.tradein.helpers import other_address, receipt_body, registration
 
     with fresh_aws(), Client(app, stage_name="test") as client:
