@@ -23,8 +23,8 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     initialize,
-    multiple,
     invariant,
+    multiple,
     rule,
     run_state_machine_as_test,
 )
