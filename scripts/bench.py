@@ -70,9 +70,12 @@ ITEMS_PER_MATURATION = 3
 
 
 def parallelism() -> int:
-    """NIGHTLY_PARALLELISM: the concurrent nightly workers (chalicelib.config once the fan-out lands)."""
-    configured = getattr(settings(), "nightly_parallelism", None)
-    return int(configured or os.environ.get("NIGHTLY_PARALLELISM", "16"))
+    """The workers a production night runs at once: the prod stage's NIGHTLY_PARALLELISM, capped
+    by its MATURITY_SHARDS (each shard's maturation is one chain of units, run by one worker)."""
+    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
+    env = stage["environment_variables"]
+    workers = int(env.get("NIGHTLY_PARALLELISM", settings().nightly_parallelism))
+    return min(workers, int(env.get("MATURITY_SHARDS", settings().maturity_shards)))
 
 
 # --- helpers -----------------------------------------------------------------------------------
