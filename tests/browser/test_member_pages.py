@@ -50,6 +50,7 @@ def test_a_member_converts_points_and_sees_the_coupon_as_a_qr_code(page: Any, st
     code = coupons[0]["code"]
     card = page.locator(f'li.coupon[data-code="{code}"]')
     qr = card.get_by_role("img", name=f"QR-code van coupon {code}")
+    qr.locator("svg").wait_for()  # the coupon list is drawn after the conversion's answer
     assert qr.locator("svg").count() == 1
     box = qr.locator("svg").bounding_box()
     assert box and box["width"] >= 150, "big enough to scan at the till"
@@ -93,4 +94,4 @@ def test_a_member_registers_a_receipt(page: Any, stack: Stack) -> None:
     page.get_by_role("button", name="Kassabon registreren").click()
     page.get_by_text(f"Kassabon {receipt_id} is geregistreerd: 899 punten").wait_for()
     page.locator("#receipts").get_by_text(receipt_id).wait_for()
-    assert page.locator("#points-pending").inner_text() == "899"
+    page.locator("#points-pending").get_by_text("899", exact=True).wait_for()
