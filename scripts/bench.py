@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from chalicelib.loyalty.models import LotModel, MemberModel  # noqa: E402
 from chalicelib.provision import provision  # noqa: E402
 from chalicelib.sales import Line, Receipt  # noqa: E402
 from scripts.request_count import Requests, count_requests  # noqa: E402
+from tests.factories import old_lots  # noqa: E402
 
 OUT = ROOT / "bench"
 
@@ -145,7 +146,7 @@ def hot_paths() -> dict[str, dict[str, Any]]:
             earn = {"channel": "store", "purchased_at": "2017-07-01T12:00:00+02:00", "member_id": "m-1"}
             assert call(client, "PUT", "/receipts/earn-1", headers(*POS), {**earn, "lines": [LAPTOP]})[0] == 201
             loyalty.run_nightly(date(2017, 8, 10))
-            _old_lots("m-1", 200)
+            old_lots("m-1", 200)
             me = headers("m-1")
 
             def record(name: str, target: int, seen: Requests, note: str = "") -> None:
@@ -177,29 +178,8 @@ def hot_paths() -> dict[str, dict[str, Any]]:
                 "lines": [{"line_id": "1", "quantity": 1}],
             }
             _, seen = measured(client, "POST", "/receipts/R-1/returns", headers(*POS), ret)
-            record("POST /receipts/{id}/returns", 4, seen, "return path owned by the loyalty engineer: measured only")
+            record("POST /receipts/{id}/returns", 4, seen, "the owed-effects record adds writes (README Performance)")
     return results
-
-
-def _old_lots(member_id: str, n: int) -> None:
-    with LotModel.batch_write() as batch:
-        for i in range(n):
-            day = date(2010, 1, 1) + timedelta(days=i)
-            batch.save(
-                LotModel(
-                    member_id,
-                    f"receipt#old-{i}",
-                    source="receipt",
-                    kind="base",
-                    points=100,
-                    remaining=0,
-                    earned_on=day.isoformat(),
-                    matures_on=(day + timedelta(days=30)).isoformat(),
-                    expires_on=(day + timedelta(days=730)).isoformat(),
-                    status="expired",
-                    receipt_id=f"old-{i}",
-                )
-            )
 
 
 # --- 2. the loyalty night -------------------------------------------------------------------------

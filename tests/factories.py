@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.sales import Line
@@ -22,3 +23,27 @@ def make_line(line_id: str = "1", price: int = 10_000, quantity: int = 1, **kw: 
     }
     values.update(kw)
     return Line(**values)
+
+
+def old_lots(member_id: str, n: int) -> None:
+    """`n` lots of long-gone purchases (expired), the history a loyal member carries."""
+    from chalicelib.loyalty.models import LotModel
+
+    with LotModel.batch_write() as batch:
+        for i in range(n):
+            day = date(2010, 1, 1) + timedelta(days=i)
+            batch.save(
+                LotModel(
+                    member_id,
+                    f"receipt#old-{i}",
+                    source="receipt",
+                    kind="base",
+                    points=100,
+                    remaining=0,
+                    earned_on=day.isoformat(),
+                    matures_on=(day + timedelta(days=30)).isoformat(),
+                    expires_on=(day + timedelta(days=730)).isoformat(),
+                    status="expired",
+                    receipt_id=f"old-{i}",
+                )
+            )

@@ -4,13 +4,12 @@ every client (boto3 and PynamoDB alike). Counts, not timings: they hold on any m
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from chalicelib.loyalty.models import LotModel
 from scripts.request_count import count_requests
+from tests.factories import old_lots
 
 POS = ("pos-1", "pos")
 LAPTOP = {
@@ -49,28 +48,6 @@ def shopper(
     assert status == 201
     assert run_job("nightly_loyalty")["status"] == "done"
     return auth("m-1")  # a token of today: the one of the sign-up day has expired
-
-
-def old_lots(member_id: str, n: int) -> None:
-    """`n` lots of long-gone purchases (expired), the history a loyal member carries."""
-    with LotModel.batch_write() as batch:
-        for i in range(n):
-            day = date(2010, 1, 1) + timedelta(days=i)
-            batch.save(
-                LotModel(
-                    member_id,
-                    f"receipt#old-{i}",
-                    source="receipt",
-                    kind="base",
-                    points=100,
-                    remaining=0,
-                    earned_on=day.isoformat(),
-                    matures_on=(day + timedelta(days=30)).isoformat(),
-                    expires_on=(day + timedelta(days=730)).isoformat(),
-                    status="expired",
-                    receipt_id=f"old-{i}",
-                )
-            )
 
 
 @pytest.mark.rule("L12")
