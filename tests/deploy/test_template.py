@@ -168,6 +168,7 @@ def test_every_function_gets_its_policy_parameters_and_log_group(merged: dict[st
         "NightlyTradein": "nightly_tradein",
         "OnProofUploaded": "on_proof_uploaded",
         "NightlyWorker": "nightly_worker",
+        "PublishEvents": "publish_events",
     }
     for (function, role), (_, policy_file) in template.FUNCTIONS.items():
         config = stage["lambda_functions"][chalice_names[function]]
