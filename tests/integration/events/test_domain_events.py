@@ -249,3 +249,24 @@ def test_a_replay_of_the_stream_gives_the_same_ids(
     replay.drain()
     again = by_id(tap.read())
     assert set(again) == set(first) and all(len(c) == 2 for c in again.values())
+
+
+def test_a_batch_goes_out_in_calls_of_ten_entries(client: Any, tap: Tap, faults: PutEventsFaults) -> None:
+    from chalicelib.coupons.models import CouponModel
+
+    for n in range(25):
+        CouponModel(
+            f"MM-{n:04d}",
+            member_id="m-1",
+            amount_cents=2000,
+            points=1000,
+            issued_at="2017-08-10T14:00:00+02:00",
+            issued_on="2017-08-10",
+            expires_on="2018-08-10",
+            status="active",
+        ).save()
+    tables = [f"{settings().table_prefix}coupons"]
+    bridge = StreamBridge(tables, lambda event, _: client.lambda_.invoke("publish_events", event).payload)
+    assert bridge.drain() == 25
+    assert (bridge.deliveries, faults.calls) == (1, 3)
+    assert sorted(m["detail"]["subject"]["coupon_code"] for m in tap.read()) == [f"MM-{n:04d}" for n in range(25)]
