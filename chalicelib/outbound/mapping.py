@@ -91,8 +91,8 @@ def event_id(*parts: object) -> str:
 
 def _ledger(entry: dict[str, Any]) -> list[DomainEvent]:
     kind = entry.get("type")
-    # A merge (L13) copies the source's entries to the target as `<entry_id>@<source>`: they are
-    # history, not new points; the merge's own effect is the copies' sum, already announced.
+    # A merge (L13) copies the source's entries to the target as `<entry_id>@<source>`: history
+    # already announced under the source's id, not new points. (The merge itself has no event yet.)
     if kind not in LEDGER_TYPES or "@" in entry["entry_id"]:
         return []
     return [
