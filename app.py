@@ -18,6 +18,7 @@ from chalicelib.http import accept_any_media_type_without_body, cors_config, err
 from chalicelib.loyalty.api import bp as loyalty_bp
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
+from chalicelib.outbound import publisher
 from chalicelib.reconciliation.api import bp as reconciliation_bp
 from chalicelib.runs import service as runs
 from chalicelib.tradein import jobs as tradein_jobs
@@ -76,6 +77,21 @@ def nightly_worker(event: Any) -> dict[str, Any]:
 @app.lambda_function(name="on_proof_uploaded")
 def on_proof_uploaded(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return tradein_jobs.on_proof_uploaded(event)
+
+
+# Domain events out: the template points this function at the streams of the ledger, coupon and
+# claim tables (infra/template.py `publisher_resources`); the ARN here only names the first.
+PUBLISHED_STREAM = "arn:aws:dynamodb:eu-west-1:000000000000:table/loyalty-prod-loyalty-history/stream/by-template"
+
+
+@app.on_dynamodb_record(
+    stream_arn=PUBLISHED_STREAM, batch_size=100, starting_position="TRIM_HORIZON", name="publish_events"
+)
+def publish_events(event: Any) -> dict[str, Any]:
+    result = publisher.publish(record.to_dict() for record in event)
+    if metrics.metric_set:
+        metrics.flush_metrics()
+    return result
 
 
 @tracer.capture_method

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     nightly_page_size: int = Field(default=200, ge=1, le=1000)  # items per page of a unit
     nightly_time_margin_seconds: int = 60  # a worker hands the rest on when less time is left
     nightly_max_receives: int = Field(default=5, ge=2)  # then the unit is recorded failed (DLQ)
+    # domain events out (chalicelib/outbound): the EventBridge bus the publisher puts them on
+    event_bus: str = "loyalty-dev-events"
 
     # loyalty (L1, L6, L7, L8, L9, L12)
     cents_per_point: int = 100

@@ -34,11 +34,13 @@ def provision() -> dict[str, Any]:
     queue_url = _ensure_upload_notification()
     work_queue = _ensure_nightly_queue()
     _ensure_ses_identity()
+    bus = _ensure_event_bus()
     return {
         "tables_created": created_tables,
         "bucket": settings().proofs_bucket,
         "upload_queue": queue_url,
         "nightly_queue": work_queue,
+        "event_bus": bus,
     }
 
 
@@ -106,6 +108,17 @@ def _ensure_upload_notification() -> str | None:
         },
     )
     return str(queue_url)
+
+
+def _ensure_event_bus() -> str:
+    """The bus of the domain events (chalicelib/outbound); the tables' streams come with the models."""
+    events = client("events")
+    name = settings().event_bus
+    try:
+        events.describe_event_bus(Name=name)
+    except ClientError:
+        events.create_event_bus(Name=name)
+    return name
 
 
 def _ensure_ses_identity() -> None:

@@ -4,6 +4,8 @@ Every alarm reads one metric the code emits or AWS publishes; `ALARMS` in the te
 they name the right ones. The app's own metrics live in the `LoyaltyBackend` namespace:
 
 - `NightlyItemFailed` (dimensions `job`, `step`): one item of a nightly step failed (isolation.py);
+- `EventsNotPublished` (dimension `service`): domain events EventBridge refused after retries;
+  their stream records are delivered again (chalicelib/outbound/publisher.py);
 - `JobRunFailed`, `ReconciliationMismatch`, `PayoutBatchOverdue` (dimension `service`): a run
   ended `failed` (runs/service.py), the nightly reconciliation found a balance that its lots do
   not explain (reconciliation.py), a payout batch was not paid on its execution date.
@@ -36,6 +38,8 @@ WORKER_DURATION_SHARE = 0.8  # alarm when a worker invocation takes 80 % of its 
 QUEUE_AGE_SECONDS = 3 * 3600  # a night's work should be drained within three hours
 API_5XX_RATE = 0.01  # 1 % of requests in five minutes
 API_P99_MS = 3000
+# The publisher's oldest unpublished change: an hour leaves most of the stream's 24 h retention.
+EVENTS_ITERATOR_AGE_MS = 3600 * 1000
 
 
 def parameters() -> dict[str, Any]:
@@ -216,6 +220,26 @@ def alarm_resources(app_name: str, api_stage: str, worker_timeout: int, queue: s
             API_P99_MS,
             _metric("AWS/ApiGateway", "Latency", api, statistic="p99"),
             EvaluationPeriods=3,
+        ),
+        "PublishEventsErrorsAlarm": _alarm(
+            "The domain-event publisher failed; its stream batch is retried (docs/events.md).",
+            0,
+            _metric("AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": {"Ref": "PublishEvents"}}]),
+        ),
+        "EventsNotPublishedAlarm": _alarm(
+            "EventBridge refused domain events after retries; their records are delivered again.",
+            0,
+            _metric(NAMESPACE, "EventsNotPublished", [SERVICE]),
+        ),
+        "PublishEventsIteratorAgeAlarm": _alarm(
+            "Domain events wait more than an hour to be published (a stuck batch; docs/events.md).",
+            EVENTS_ITERATOR_AGE_MS,
+            _metric(
+                "AWS/Lambda",
+                "IteratorAge",
+                [{"Name": "FunctionName", "Value": {"Ref": "PublishEvents"}}],
+                statistic="Maximum",
+            ),
         ),
         "MailBouncesAlarm": _alarm(
             "SES bounces of the app's e-mails (configuration set MailConfigurationSet).",

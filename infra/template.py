@@ -35,6 +35,7 @@ FUNCTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("NightlyTradein", "NightlyTradeinRole"): ("nightly-tradein", "nightly_tradein.json"),
     ("OnProofUploaded", "OnProofUploadedRole"): ("on-proof-uploaded", "proof_upload.json"),
     ("NightlyWorker", "NightlyWorkerRole"): ("nightly-worker", "nightly_worker.json"),
+    ("PublishEvents", "PublishEventsRole"): ("publish-events", "publish_events.json"),
 }
 # The nightly work queue is named like the tables (`${TablePrefix}nightly-work`, NIGHTLY_QUEUE):
 # Chalice wires the worker's event source by that name when it packages app.py.
@@ -108,6 +109,7 @@ def model_spec(model: type[Model]) -> dict[str, Any]:
             (_index(index) for index in schema["local_secondary_indexes"]), key=lambda i: i["IndexName"]
         ),
         "TimeToLive": ttl.attr_name if ttl is not None else None,
+        "StreamViewType": getattr(model.Meta, "stream_view_type", None),
     }
 
 
@@ -130,6 +132,7 @@ def _merge_specs(name: str, first: dict[str, Any], second: dict[str, Any]) -> di
         items = {json.dumps(item, sort_keys=True): item for item in first[key] + second[key]}
         merged[key] = [items[k] for k in sorted(items)]
     merged["TimeToLive"] = first["TimeToLive"] or second["TimeToLive"]
+    merged["StreamViewType"] = first["StreamViewType"] or second["StreamViewType"]
     return merged
 
 
@@ -151,6 +154,8 @@ def table_resource(name: str, spec: dict[str, Any]) -> dict[str, Any]:
         properties["LocalSecondaryIndexes"] = spec["LocalSecondaryIndexes"]
     if spec["TimeToLive"]:
         properties["TimeToLiveSpecification"] = {"AttributeName": spec["TimeToLive"], "Enabled": True}
+    if spec.get("StreamViewType"):
+        properties["StreamSpecification"] = {"StreamViewType": spec["StreamViewType"]}
     return {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
@@ -386,6 +391,55 @@ def nightly_resources(stage: str = STAGE) -> dict[str, Any]:
     }
 
 
+EVENT_BUS = "EventBus"
+EVENT_BUS_NAME = "${TablePrefix}events"  # named like the work queue; publish_events.json names it too
+EVENT_ARCHIVE_DAYS = 30  # consumers that were down can have the bus replay what they missed
+
+
+def publisher_resources() -> dict[str, Any]:
+    """Domain events out: the bus, its archive, and the publisher fed by the streams of the
+    tables `chalicelib.outbound.mapping` reads (one event source per table).
+
+    Chalice declares the first event source from app.py; the merge replaces its placeholder ARN
+    with the table's stream (a plain string in Chalice's template, so a GetAtt replaces it whole)
+    and adds the others. A batch that answers `batchItemFailures` is retried from the first
+    record not published, until it succeeds: a record is never dropped (the iterator-age alarm
+    says when one is stuck, well before the stream's 24 h retention ends).
+    """
+    from chalicelib.outbound.mapping import PUBLISHED_TABLES
+
+    specs = table_specs()
+    events: dict[str, Any] = {}
+    for table in PUBLISHED_TABLES:
+        if not specs[table]["StreamViewType"]:
+            raise ValueError(f"table {table} is published but its model has no stream_view_type")
+        name = (
+            "PublishEventsDynamodbEventSource" if table == PUBLISHED_TABLES[0] else f"PublishEvents{logical_id(table)}"
+        )
+        events[name] = {
+            "Type": "DynamoDB",
+            "Properties": {
+                "Stream": {"Fn::GetAtt": [f"{logical_id(table)}Table", "StreamArn"]},
+                "StartingPosition": "TRIM_HORIZON",
+                "BatchSize": 100,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "ParallelizationFactor": 1,  # one batch per shard at a time: the stream's order
+            },
+        }
+    return {
+        EVENT_BUS: {"Type": "AWS::Events::EventBus", "Properties": {"Name": {"Fn::Sub": EVENT_BUS_NAME}}},
+        "EventArchive": {
+            "Type": "AWS::Events::Archive",
+            "Properties": {
+                "SourceArn": {"Fn::GetAtt": [EVENT_BUS, "Arn"]},
+                "RetentionDays": EVENT_ARCHIVE_DAYS,
+                "Description": "Every domain event, for replay to a consumer that missed some.",
+            },
+        },
+        "PublishEvents": {"Properties": {"Events": events}},
+    }
+
+
 # The pages' Content-Security-Policy: their own files only; the API (API Gateway) and the proofs
 # bucket's presigned POST/GET are on amazonaws.com; Swagger UI sets inline styles.
 WEB_CSP = (
@@ -563,6 +617,7 @@ def function_overrides() -> dict[str, Any]:
         "ORGANISER_NAME": {"Ref": "OrganiserName"},
         "PUBLIC_WEB_URL": {"Fn::Sub": "https://${WebDistribution.DomainName}"},  # e-mails link to volg.html
         "SES_CONFIGURATION_SET": {"Ref": alarms.MAIL_CONFIGURATION_SET},
+        "EVENT_BUS": {"Ref": EVENT_BUS},
     }
     resources: dict[str, Any] = {}
     for (function, role), (suffix, policy_file) in FUNCTIONS.items():
@@ -615,6 +670,11 @@ def build() -> dict[str, Any]:
             resources[name]["DependsOn"] = resource["DependsOn"]
         else:
             resources[name] = resource
+    for name, resource in publisher_resources().items():
+        if name in resources:
+            resources[name]["Properties"].update(resource["Properties"])
+        else:
+            resources[name] = resource
     resources.update(operations_resources())
     resources["OnProofUploaded"]["Properties"]["EventInvokeConfig"] = {
         "MaximumRetryAttempts": 2,
@@ -637,6 +697,7 @@ def build() -> dict[str, Any]:
             "WebBucket": {"Value": {"Ref": "WebBucket"}},
             "WebUrl": {"Value": {"Fn::Sub": "https://${WebDistribution.DomainName}"}},
             "AlarmTopic": {"Value": {"Ref": alarms.ALARM_TOPIC}},
+            "EventBus": {"Value": {"Ref": EVENT_BUS}},
         },
     }
 

@@ -8,7 +8,10 @@
 5. a run of each nightly job, at start and every LOCAL_NIGHTLY_SECONDS (default 300);
 6. the local event bridge: polls the upload queue and hands each S3 notification to the app's
    `on_proof_uploaded`, as the bucket notification does in AWS; and the work bridge: drains the
-   nightly work queue into the app's `nightly_worker`, as the SQS event source does in AWS;
+   nightly work queue into the app's `nightly_worker`, as the SQS event source does in AWS; and
+   the events bridge: reads the ledger, coupon and claim tables' streams into the app's
+   `publish_events` (scripts/stream_bridge.py), whose events reach moto's bus; a rule sends them
+   to the queue `<prefix>events-tap`, and each is logged (`event coupon.issued ...`);
 7. the web pages (web/) on WEB_PORT (default 8080), with their config pointing at the API, and
    PUBLIC_WEB_URL set for the app so that e-mails link to them (scripts/web_server.py);
 8. a banner with the URLs, dev tokens and a few commands to try;
@@ -169,6 +172,35 @@ def deliver_uploads(queue_url: str, handler: Callable[[dict[str, Any], Any], Any
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
         delivered += 1
     return delivered
+
+
+def events_tap() -> str:
+    """A rule on the local bus sending every domain event to a queue, so the stack can show them."""
+    from chalicelib.config import settings
+    from chalicelib.db import client
+    from chalicelib.outbound.publisher import SOURCE
+
+    sqs, events, bus = client("sqs"), client("events"), settings().event_bus
+    url = str(sqs.create_queue(QueueName=f"{settings().table_prefix}events-tap")["QueueUrl"])
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="local-tap", EventBusName=bus, EventPattern=json.dumps({"source": [SOURCE]}))
+    events.put_targets(Rule="local-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+    return url
+
+
+def publish_and_show_events(bridge: Any, tap_url: str) -> int:
+    """One poll of the published streams into `publish_events`, then log what reached the bus."""
+    from chalicelib.db import client
+
+    bridge.poll()
+    sqs = client("sqs")
+    shown = 0
+    for message in sqs.receive_message(QueueUrl=tap_url, MaxNumberOfMessages=10).get("Messages", []):
+        detail = json.loads(message["Body"])["detail"]
+        log.info("event %s %s %s", detail["type"], detail["id"], json.dumps(detail["subject"], sort_keys=True))
+        sqs.delete_message(QueueUrl=tap_url, ReceiptHandle=message["ReceiptHandle"])
+        shown += 1
+    return shown
 
 
 def _die_with_parent() -> None:
@@ -333,7 +365,7 @@ def main() -> int:
             return 1
         log.info("moto server on %s", moto_url)
 
-        from app import nightly_worker, on_proof_uploaded
+        from app import nightly_worker, on_proof_uploaded, publish_events
         from chalicelib import clock
         from chalicelib.provision import provision
         from chalicelib.tradein.campaigns import seed_campaigns
@@ -356,6 +388,13 @@ def main() -> int:
         workers.append(Repeater("work", lambda: deliver_units(work_queue, nightly_worker), 0.1, stop))
         if queue_url:
             workers.append(Repeater("bridge", lambda: deliver_uploads(queue_url, on_proof_uploaded), 0.2, stop))
+        from chalicelib.config import settings
+        from chalicelib.outbound.mapping import PUBLISHED_TABLES
+        from scripts.stream_bridge import StreamBridge
+
+        streams = StreamBridge([f"{settings().table_prefix}{t}" for t in PUBLISHED_TABLES], publish_events)
+        tap_url = events_tap()
+        workers.append(Repeater("events", lambda: publish_and_show_events(streams, tap_url), 0.5, stop))
         for worker in workers:
             worker.start()
         from scripts.web_server import start_web_server

@@ -6,6 +6,7 @@ Dates are stored as `YYYY-MM-DD` strings so that key conditions compare them as 
 from __future__ import annotations
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -42,6 +43,7 @@ class CouponModel(Model):
     class Meta:
         table_name = table_name("coupons")
         region = settings().aws_region
+        stream_view_type = STREAM_NEW_AND_OLD_IMAGE  # domain events out (chalicelib/outbound)
 
     code = UnicodeAttribute(hash_key=True)
     member_id = UnicodeAttribute()

@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.constants import STREAM_NEW_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
@@ -154,6 +155,7 @@ class HistoryModel(Model):
     class Meta:
         table_name = table_name("loyalty-history")
         region = settings().aws_region
+        stream_view_type = STREAM_NEW_IMAGE  # domain events out (chalicelib/outbound); entries are never changed
 
     member_id = UnicodeAttribute(hash_key=True)
     entry_id = UnicodeAttribute(range_key=True)

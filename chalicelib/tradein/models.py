@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -127,6 +128,7 @@ class ClaimModel(Model):
     class Meta:
         table_name = table_name("tradein-claims")
         region = settings().aws_region
+        stream_view_type = STREAM_NEW_AND_OLD_IMAGE  # domain events out (chalicelib/outbound)
 
     claim_number = UnicodeAttribute(hash_key=True)
     version = NumberAttribute()

@@ -34,6 +34,7 @@ POLICY_OF_ENTRY = {
     "nightly_tradein": "nightly_tradein.json",
     "proof": "proof_upload.json",
     "nightly_worker": "nightly_worker.json",
+    "publish_events": "publish_events.json",
 }
 NIGHTLY = ("nightly_loyalty", "nightly_tradein")
 
@@ -108,7 +109,7 @@ def entry_of(frames: list[FrameType]) -> str:
     outer = frames[0]
     filename, function = outer.f_code.co_filename, outer.f_code.co_name
     if filename == APP:
-        if function in NIGHTLY or function == "nightly_worker":
+        if function in NIGHTLY or function in ("nightly_worker", "publish_events"):
             return function
         if function == "on_proof_uploaded":
             return "proof"
@@ -123,6 +124,8 @@ def entry_of(frames: list[FrameType]) -> str:
         return "proof" if function == "on_proof_uploaded" else "nightly_worker"
     if relative in ("loyalty/jobs.py", "coupons/jobs.py"):
         return "nightly_worker"
+    if relative.startswith("outbound/"):
+        return "publish_events"  # the stream's publisher, called straight from a test
     return "any"  # a service function called straight from a test
 
 
@@ -164,6 +167,12 @@ def accesses_of(service: str, operation: str, params: dict[str, Any], region: st
         name = params.get("QueueName") or str(params.get("QueueUrl", "")).rsplit("/", 1)[-1]
         action = SQS_ACTIONS.get(operation, f"sqs:{operation}")
         return [Access(action, f"arn:{PARTITION}:sqs:{region}:{ACCOUNT}:{name}")]
+    if service == "events":
+        buses = {entry.get("EventBusName", "default") for entry in params.get("Entries", [])}
+        return [
+            Access(f"events:{operation}", f"arn:{PARTITION}:events:{region}:{ACCOUNT}:event-bus/{bus}")
+            for bus in sorted(buses)
+        ]
     return [Access(f"{service}:{operation}", "*")]
 
 

@@ -110,6 +110,8 @@ def test_local_stack_serves_bridges_uploads_and_stops_cleanly() -> None:
             timeout=10,
         )
         assert joined.status_code == 201, joined.text
+        # the welcome points' ledger entry went through the stream to the bus (scripts/stream_bridge.py)
+        assert wait_for("event loyalty.points.earned", timeout=20), "".join(lines)
 
         s3 = boto3.client(
             "s3",

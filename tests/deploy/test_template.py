@@ -168,6 +168,7 @@ def test_every_function_gets_its_policy_parameters_and_log_group(merged: dict[st
         "NightlyTradein": "nightly_tradein",
         "OnProofUploaded": "on_proof_uploaded",
         "NightlyWorker": "nightly_worker",
+        "PublishEvents": "publish_events",
     }
     for (function, role), (_, policy_file) in template.FUNCTIONS.items():
         config = stage["lambda_functions"][chalice_names[function]]
@@ -264,6 +265,9 @@ def test_every_alarm_reads_its_metric_and_notifies_the_topic(merged: dict[str, A
         "ApiP99LatencyAlarm": [("AWS/ApiGateway", "Latency", api)],
         "MailBouncesAlarm": [("AWS/SES", "Bounce", mail)],
         "MailComplaintsAlarm": [("AWS/SES", "Complaint", mail)],
+        "PublishEventsErrorsAlarm": [("AWS/Lambda", "Errors", {"FunctionName": {"Ref": "PublishEvents"}})],
+        "PublishEventsIteratorAgeAlarm": [("AWS/Lambda", "IteratorAge", {"FunctionName": {"Ref": "PublishEvents"}})],
+        "EventsNotPublishedAlarm": [("LoyaltyBackend", "EventsNotPublished", service)],
     }
     for name, metrics in expected.items():
         assert _alarm_metrics(alarms_found[name]) == metrics, name
@@ -370,3 +374,45 @@ def test_the_item_failure_alarm_names_the_dimensions_the_deployed_code_emits(
         if (namespace, metric) == (directive["Namespace"], "NightlyItemFailed")
     ]
     assert emitted in summed
+
+
+def test_the_published_tables_stream_and_feed_the_publisher_which_alone_puts_on_the_bus(
+    merged: dict[str, Any],
+) -> None:
+    """Domain events out (docs/events.md): each table the mapping reads streams its changes
+    (as provisioning makes it), one event source per stream, partial batch answers, the bus."""
+    from chalicelib.outbound.mapping import PUBLISHED_TABLES
+
+    resources = merged["Resources"]
+    publisher = resources["PublishEvents"]["Properties"]
+    sources = {s["Properties"]["Stream"]["Fn::GetAtt"][0]: s["Properties"] for s in publisher["Events"].values()}
+    assert set(sources) == {f"{template.logical_id(t)}Table" for t in PUBLISHED_TABLES}
+    for logical, source in sources.items():
+        assert resources[logical]["Properties"]["StreamSpecification"]["StreamViewType"] in (
+            "NEW_IMAGE",
+            "NEW_AND_OLD_IMAGES",
+        )
+        assert source["Stream"] == {"Fn::GetAtt": [logical, "StreamArn"]}
+        assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert source["StartingPosition"] == "TRIM_HORIZON"
+    for model in all_models():
+        declared = resources[f"{template.logical_id(model.Meta.table_name[len(settings().table_prefix) :])}Table"]
+        assert ("StreamSpecification" in declared["Properties"]) == hasattr(model.Meta, "stream_view_type")
+    assert resources["EventBus"]["Properties"]["Name"] == {"Fn::Sub": "${TablePrefix}events"}
+    assert publisher["Environment"]["Variables"]["EVENT_BUS"] == {"Ref": "EventBus"}
+    assert resources["EventArchive"]["Properties"]["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+    assert merged["Outputs"]["EventBus"] == {"Value": {"Ref": "EventBus"}}
+    policies = {
+        name: json.loads((ROOT / "infra" / "iam" / name).read_text())
+        for name in {p for _, p in template.FUNCTIONS.values()}
+    }
+    putting = {name for name, policy in policies.items() if "events:PutEvents" in json.dumps(policy)}
+    assert putting == {"publish_events.json"}
+
+
+def test_provisioning_streams_the_tables_the_template_streams(aws: None, merged: dict[str, Any]) -> None:
+    dynamodb = client("dynamodb")
+    for name, props in _tables(merged).items():
+        live = dynamodb.describe_table(TableName=name)["Table"].get("StreamSpecification")
+        declared = props.get("StreamSpecification")
+        assert (live or {}).get("StreamViewType") == (declared or {}).get("StreamViewType"), name
