@@ -77,6 +77,9 @@ sys.path[:0] = sys.argv[1:3]
 sys.path.append(sys.argv[3])
 from datetime import date
 import app
+import importlib, pkgutil, chalicelib
+for found in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):  # also what routes load lazily
+    getattr(importlib.import_module(found.name), "__doc__")  # an attribute: a lazy module executes
 from chalicelib import auth, openapi
 from chalicelib.observability import tracer
 from chalicelib.tradein import documents, sepa, workdays
