@@ -7,42 +7,50 @@ each is one line into its domain's jobs module.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Chalice, Cron
+from chalice import Chalice, ConvertToMiddleware, Cron
 
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.coupons.api import bp as coupons_bp
 from chalicelib.http import accept_any_media_type_without_body, cors_config, error_middleware
+from chalicelib.lazy import lazy_module
 from chalicelib.loyalty.api import bp as loyalty_bp
-from chalicelib.observability import logger, metrics, tracer
+from chalicelib.observability import CORRELATION_PATHS, logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
 from chalicelib.outbound import publisher
 from chalicelib.reconciliation.api import bp as reconciliation_bp
-from chalicelib.runs import service as runs
-from chalicelib.tradein import jobs as tradein_jobs
 from chalicelib.tradein.api import bp as tradein_bp
 from chalicelib.tradein.backoffice_api import bp as tradein_backoffice_bp
+
+if TYPE_CHECKING:  # loaded by the first event that runs them (chalicelib/lazy.py)
+    from chalicelib.runs import service as runs
+    from chalicelib.tradein import jobs as tradein_jobs
+else:
+    runs = lazy_module("chalicelib.runs.service")
+    tradein_jobs = lazy_module("chalicelib.tradein.jobs")
 
 app = Chalice(app_name="loyalty-backend")
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 app.api.cors = cors_config()  # before the blueprints: routes take the default when registered
 
 app.register_middleware(error_middleware, "http")
+# Powertools' own decorators on every handler, as Chalice documents them (ConvertToMiddleware):
+# the Lambda context and a correlation id on every log line, metrics published per invocation
+# (also those of jobs run from the back office). Registered before the handlers are declared.
+for event_type, correlation_id_path in CORRELATION_PATHS.items():
+    app.register_middleware(
+        ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)),
+        event_type,
+    )
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 
 
 @app.middleware("http")
-def correlation_id(event: Any, get_response: Any) -> Any:
-    context = event.context or {}
-    logger.set_correlation_id(context.get("requestId"))
-    logger.append_keys(route=context.get("resourcePath"))
-    try:
-        return get_response(event)
-    finally:
-        # Jobs run from the back office emit metrics too: publish them with the request.
-        if metrics.metric_set:
-            metrics.flush_metrics()
+def route_key(event: Any, get_response: Any) -> Any:
+    logger.append_keys(route=(event.context or {}).get("resourcePath"))
+    return get_response(event)
 
 
 for blueprint in (ops_bp, loyalty_bp, coupons_bp, tradein_bp, tradein_backoffice_bp, reconciliation_bp):
@@ -69,8 +77,6 @@ def nightly_worker(event: Any) -> dict[str, Any]:
         runs.work(json.loads(record.body), event.context.get_remaining_time_in_millis, _receive_count(record))
         for record in event
     ]
-    if metrics.metric_set:
-        metrics.flush_metrics()
     return {"processed": len(results), "results": results}
 
 
@@ -99,7 +105,6 @@ def _run_nightly(job: str, event: Any) -> dict[str, Any]:
     """The coordinator: records the run (one per schedule event) and enqueues its units."""
     today = clock.event_date(event)
     tracer.put_annotation(key="job", value=job)
-    logger.set_correlation_id(getattr(event, "event_id", None))
     return runs.start(job, today, trigger="schedule", event_id=getattr(event, "event_id", None))
 
 

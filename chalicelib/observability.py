@@ -18,10 +18,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -69,6 +71,19 @@ logger = Logger(service=SERVICE, logger_formatter=ScrubbingFormatter())
 logging.getLogger(logger.name).addFilter(ScrubPersonalData())
 quiet_libraries()
 metrics = Metrics(namespace="LoyaltyBackend", service=SERVICE)
+# `log_metrics` publishes per invocation; most requests emit none, which is no news.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+# The correlation id of each kind of handler (Chalice's middleware event types), as JMESPath into
+# the Lambda event for `logger.inject_lambda_context`: the API Gateway request id, the EventBridge
+# schedule event's id, the SQS message id (one message per batch), the S3 notification's request
+# id (or the object's key where the local bridge sends none).
+CORRELATION_PATHS = {
+    "http": correlation_paths.API_GATEWAY_REST,
+    "scheduled": correlation_paths.EVENT_BRIDGE,
+    "sqs": "Records[0].messageId",
+    "pure_lambda": 'Records[0].responseElements."x-amz-request-id" || Records[0].s3.object.key',
+}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,4 +117,4 @@ class LazyTracer:
 
 tracer = LazyTracer(service=SERVICE)
 
-__all__ = ["MetricUnit", "logger", "metrics", "scrub", "tracer"]
+__all__ = ["CORRELATION_PATHS", "MetricUnit", "logger", "metrics", "scrub", "tracer"]

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib import clock, openapi
+from chalicelib import clock
 from chalicelib.auth import require
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
-from chalicelib.runs import service as runs
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
+    from chalicelib import openapi
+    from chalicelib.runs import service as runs
+else:
+    openapi = lazy_module("chalicelib.openapi")
+    runs = lazy_module("chalicelib.runs.service")
 
 bp = Blueprint(__name__)
 

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -61,6 +62,12 @@ PRUNE = (
     )),
 )  # fmt: skip
 PRUNE_GLOBS = ("yaml/_yaml.*.so",)
+# The holiday calendars we use (G3: Dutch working days). `holidays` registers ~250 countries by
+# name and imports a country's module at first use, but its package __init__ files import every
+# country, financial market, lunar calendar and holiday group: `slim_holidays` keeps the modules
+# these countries need and rewrites those __init__ files to import only them.
+HOLIDAY_COUNTRIES = ("netherlands",)
+HOLIDAY_PACKAGES = ("countries", "financial", "calendars", "groups")
 APP_FILES = ("app.py", "chalicelib")
 # Run in a fresh interpreter that sees only the function code, the layer and the runtime's SDK:
 # import the app and use every lazily imported library once; print the files of what got loaded.
@@ -70,6 +77,9 @@ sys.path[:0] = sys.argv[1:3]
 sys.path.append(sys.argv[3])
 from datetime import date
 import app
+import importlib, pkgutil, chalicelib
+for found in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):  # also what routes load lazily
+    getattr(importlib.import_module(found.name), "__doc__")  # an attribute: a lazy module executes
 from chalicelib import auth, openapi
 from chalicelib.observability import tracer
 from chalicelib.tradein import documents, sepa, workdays
@@ -125,7 +135,58 @@ def build_layer(requirements: Path, target: Path, work: Path) -> list[str]:
             shutil.rmtree(junk)
         elif junk.exists():
             junk.unlink()
+    for junk in [*target.glob("*/tests"), *target.glob("*/__pycache__")]:  # wheels' own tests, stray byte code
+        shutil.rmtree(junk)
+    slim_holidays(target)
     return pins
+
+
+def _holidays_imports(path: Path, exports: dict[str, dict[str, str]]) -> set[str]:
+    """The holidays modules `path` imports (a name from a package's __init__ is its module)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("holidays"):
+            package = (node.module or "").removeprefix("holidays.")
+            if package in exports:
+                found |= {exports[package][alias.name] for alias in node.names if alias.name in exports[package]}
+            else:
+                found.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("holidays.")}
+    return found
+
+
+def slim_holidays(target: Path, countries: Iterable[str] = HOLIDAY_COUNTRIES) -> set[str]:
+    """Keep of `holidays` its core and what `countries` need; answer the kept sub-package modules."""
+    root = target / "holidays"
+    inits = {package: root / package / "__init__.py" for package in HOLIDAY_PACKAGES}
+    exports = {
+        package: {alias.asname or alias.name: node.module or "" for node in ast.parse(init.read_text()).body
+                  if isinstance(node, ast.ImportFrom) for alias in node.names}
+        for package, init in inits.items()
+    }  # fmt: skip
+    core = [p for p in root.rglob("*.py") if p.parent.name not in HOLIDAY_PACKAGES]
+    todo = [f"holidays.countries.{name}" for name in countries]
+    for path in core:
+        todo += _holidays_imports(path, exports)
+    kept: set[str] = set()
+    while todo:
+        module = todo.pop()
+        path = root.parent / (module.replace(".", "/") + ".py")
+        if module in kept or not path.is_file():
+            continue
+        kept.add(module)
+        todo += _holidays_imports(path, exports)
+    for package, init in inits.items():
+        for path in init.parent.glob("*.py"):
+            if path != init and f"holidays.{package}.{path.stem}" not in kept:
+                path.unlink()
+        tree = ast.parse(init.read_text())
+        tree.body = [n for n in tree.body if not isinstance(n, ast.ImportFrom) or n.module in kept]
+        init.write_text(
+            "# Slimmed by scripts/lambda_package.py: only what HOLIDAY_COUNTRIES need.\n" + ast.unparse(tree)
+        )
+    return {m for m in kept if m.count(".") == 2}
 
 
 def smoke(code: Path, layer: Path, work: Path) -> list[Path]:

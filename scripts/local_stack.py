@@ -99,11 +99,16 @@ def run_nightly_jobs() -> None:
         log.info("nightly %s as of %s: run %s %s", name, today.isoformat(), run["run_id"], run["status"])
 
 
-class WorkerContext:
-    """What the worker asks of Lambda's context: the time it has left (the deployed timeout)."""
+class LocalContext:
+    """What the handlers ask of Lambda's context: what Powertools' `inject_lambda_context` logs
+    and the time left (the deployed timeout), which the worker asks."""
 
-    def __init__(self, seconds: float = 900.0) -> None:
+    def __init__(self, function_name: str, seconds: float = 900.0) -> None:
         self.deadline = time.monotonic() + seconds
+        self.function_name = function_name
+        self.memory_limit_in_mb = 1024
+        self.invoked_function_arn = f"arn:aws:lambda:eu-west-1:000000000000:function:{function_name}"
+        self.aws_request_id = f"local-{time.time_ns()}"
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self.deadline - time.monotonic()) * 1000)
@@ -130,7 +135,7 @@ def deliver_units(queue_url: str, handler: Callable[[dict[str, Any], Any], Any])
             "eventSourceARN": queue_url,
         }
         try:
-            handler({"Records": [record]}, WorkerContext(LOCAL_WORKER_SECONDS))
+            handler({"Records": [record]}, LocalContext("nightly_worker", LOCAL_WORKER_SECONDS))
         except Exception:  # SQS delivers it again after its visibility timeout
             log.exception("work bridge: a unit failed (it will be delivered again)")
             continue
@@ -161,7 +166,7 @@ def deliver_uploads(queue_url: str, handler: Callable[[dict[str, Any], Any], Any
         keys = [unquote_plus(record["s3"]["object"]["key"]) for record in event["Records"]]
         attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         try:
-            result = handler(event, None)
+            result = handler(event, LocalContext("on_proof_uploaded"))
         except Exception:
             log.exception("bridge: on_proof_uploaded failed for %s (attempt %d)", keys, attempts)
             if attempts >= MAX_DELIVERIES:

@@ -3,19 +3,25 @@ the store systems (API.md). Handlers parse, authorise, call one service function
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from chalice import Blueprint
 from chalice.app import Request
 from pydantic import Field
 
-from chalicelib import flows
 from chalicelib.auth import require
-from chalicelib.coupons import service
-from chalicelib.coupons.rules import Coupon, Status, Validation
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.lazy import lazy_module
 from chalicelib.sales import Channel, LineIn
+
+if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
+    from chalicelib import flows
+    from chalicelib.coupons import service
+    from chalicelib.coupons.rules import Coupon, Status, Validation
+else:
+    flows = lazy_module("chalicelib.flows")
+    service = lazy_module("chalicelib.coupons.service")
 
 bp = Blueprint(__name__)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from chalice import Blueprint
 from chalice.app import Request
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
-from chalicelib import clock, flows
+from chalicelib import clock
 from chalicelib.address import AddressIn
 from chalicelib.auth import Principal, require
 from chalicelib.errors import BadRequest
@@ -23,9 +23,17 @@ from chalicelib.http import (
     query,
     validate,
 )
-from chalicelib.loyalty import care, service
-from chalicelib.loyalty.rules import LedgerEntry, StoredReceipt
+from chalicelib.lazy import lazy_module
 from chalicelib.sales import Channel, LineIn, Receipt
+
+if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
+    from chalicelib import flows
+    from chalicelib.loyalty import care, service
+    from chalicelib.loyalty.rules import LedgerEntry, StoredReceipt
+else:
+    flows = lazy_module("chalicelib.flows")
+    care = lazy_module("chalicelib.loyalty.care")
+    service = lazy_module("chalicelib.loyalty.service")
 
 bp = Blueprint(__name__)
 

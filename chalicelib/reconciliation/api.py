@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.auth import require
 from chalicelib.http import decode_cursor, encode_cursor, json_response, limit_param, query
-from chalicelib.reconciliation import liability, service
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
+    from chalicelib.reconciliation import liability, service
+else:
+    liability = lazy_module("chalicelib.reconciliation.liability")
+    service = lazy_module("chalicelib.reconciliation.service")
 
 bp = Blueprint(__name__)
 

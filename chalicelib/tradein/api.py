@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
-from chalicelib import clock, flows
+from chalicelib import clock
 from chalicelib.address import AddressIn
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
-from chalicelib.tradein import campaigns, rules, service
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
+    from chalicelib import flows
+    from chalicelib.tradein import campaigns, rules, service
+else:
+    flows = lazy_module("chalicelib.flows")
+    campaigns = lazy_module("chalicelib.tradein.campaigns")
+    rules = lazy_module("chalicelib.tradein.rules")
+    service = lazy_module("chalicelib.tradein.service")
 
 bp = Blueprint(__name__)
 

@@ -5,7 +5,7 @@ Every route needs the role `backoffice` (member and POS tokens get 403).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import AwareDatetime, Field, StrictFloat, StrictInt
@@ -14,7 +14,14 @@ from chalicelib import clock
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
-from chalicelib.tradein import backoffice, campaigns, rules
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
+    from chalicelib.tradein import backoffice, campaigns, rules
+else:
+    backoffice = lazy_module("chalicelib.tradein.backoffice")
+    campaigns = lazy_module("chalicelib.tradein.campaigns")
+    rules = lazy_module("chalicelib.tradein.rules")
 
 bp = Blueprint(__name__)
 
