@@ -19,15 +19,16 @@ from chalicelib.lazy import lazy_module
 from chalicelib.loyalty.api import bp as loyalty_bp
 from chalicelib.observability import CORRELATION_PATHS, logger, metrics, tracer
 from chalicelib.ops import bp as ops_bp
-from chalicelib.outbound import publisher
 from chalicelib.reconciliation.api import bp as reconciliation_bp
 from chalicelib.tradein.api import bp as tradein_bp
 from chalicelib.tradein.backoffice_api import bp as tradein_backoffice_bp
 
 if TYPE_CHECKING:  # loaded by the first event that runs them (chalicelib/lazy.py)
+    from chalicelib.outbound import publisher
     from chalicelib.runs import service as runs
     from chalicelib.tradein import jobs as tradein_jobs
 else:
+    publisher = lazy_module("chalicelib.outbound.publisher")
     runs = lazy_module("chalicelib.runs.service")
     tradein_jobs = lazy_module("chalicelib.tradein.jobs")
 
@@ -94,10 +95,7 @@ PUBLISHED_STREAM = "arn:aws:dynamodb:eu-west-1:000000000000:table/loyalty-prod-l
     stream_arn=PUBLISHED_STREAM, batch_size=100, starting_position="TRIM_HORIZON", name="publish_events"
 )
 def publish_events(event: Any) -> dict[str, Any]:
-    result = publisher.publish(record.to_dict() for record in event)
-    if metrics.metric_set:
-        metrics.flush_metrics()
-    return result
+    return publisher.publish(record.to_dict() for record in event)
 
 
 @tracer.capture_method

@@ -82,6 +82,7 @@ CORRELATION_PATHS = {
     "http": correlation_paths.API_GATEWAY_REST,
     "scheduled": correlation_paths.EVENT_BRIDGE,
     "sqs": "Records[0].messageId",
+    "dynamodb": "Records[0].eventID",
     "pure_lambda": 'Records[0].responseElements."x-amz-request-id" || Records[0].s3.object.key',
 }
 
