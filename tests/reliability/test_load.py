@@ -86,6 +86,7 @@ def test_load_of_the_three_client_kinds_on_the_local_stack(tmp_path: Path, figur
              "--only-summary", "--loglevel", "WARNING"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=SECONDS + 120,
         )  # fmt: skip
+        assert results.exists(), run.stdout[-4000:] + run.stderr[-4000:]
         recorded = json.loads(results.read_text())
         ledger = ledger_mismatches(stack, recorded["members"])
         coupons, coupon_problems = coupon_mismatches(stack)
