@@ -218,11 +218,12 @@ def test_a_full_member_and_claim_flow_leaks_no_canary(
         "stdout (metrics and prints)": canaries_in(stdout),
         **{kind: canaries_in(json.dumps(body)) for kind, (_, body) in masked},
     }
-    print(
-        f"T15 canaries: {len(records)} log records ({sum(r.name != logger.name for r in records)} of libraries), "
-        f"{len(json_lines)} JSON log lines, {len(metric_lines)} "
-        f"EMF metric lines, {len(stdout.splitlines())} stdout lines, {len(masked)} masked answers checked"
-    )
+    with capfd.disabled():  # the figure on the terminal, also without -s
+        print(
+            f"\nT15 canaries: {len(records)} log records ({sum(r.name != logger.name for r in records)} of "
+            f"libraries), {len(json_lines)} JSON log lines, {len(metric_lines)} EMF metric lines, "
+            f"{len(stdout.splitlines())} stdout lines, {len(masked)} masked answers checked"
+        )
     assert {kind: found for kind, found in leaks.items() if found} == {}
 
 

@@ -102,6 +102,11 @@ class Member(Client):
     kind = "member"
 
     def on_start(self) -> None:
+        self.sign_up()
+
+    @task(1)
+    def sign_up(self) -> None:
+        """A new customer on this device: the run touches more members than it has users."""
         self.member_id = f"m-load-{uuid.uuid4().hex[:12]}"
         self.headers = bearer(self.member_id)
         body = {"email": f"{self.member_id}@example.com", "first_name": "Load", "last_name": "Test",
