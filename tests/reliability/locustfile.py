@@ -40,13 +40,13 @@ COUPONS: list[tuple[str, str]] = []  # (member_id, code)
 RECEIPTS: list[str] = []  # store receipts with a member, for returns
 CLAIMS: list[tuple[str, str]] = []  # (claim_number, postcode) waiting for their device
 PROCESSED: list[str] = []
-REQUESTS: list[tuple[str, int, float]] = []  # (kind, status, milliseconds)
+REQUESTS: list[tuple[str, int, float, bool]] = []  # (kind, status, milliseconds, failed)
 
 
 @events.request.add_listener
 def record(name: str, response_time: float, response: Any = None, exception: Any = None, **_: Any) -> None:
-    status = getattr(response, "status_code", 0) if exception is None or response is not None else 0
-    REQUESTS.append((name.split(" ", 1)[0], int(status or 0), float(response_time)))
+    status = getattr(response, "status_code", 0) if response is not None else 0
+    REQUESTS.append((name.split(" ", 1)[0], int(status or 0), float(response_time), exception is not None))
 
 
 @events.quitting.add_listener
@@ -230,7 +230,8 @@ class Store(Client):
         if answer.status_code == 200:
             discount = answer.json()["discount_cents"]
             body = self.receipt_body(member_id, discount)
-            self.send("PUT", "/receipts/{receipt_id}", f"/receipts/{receipt_id}", json=body)
+            if self.send("PUT", "/receipts/{receipt_id}", f"/receipts/{receipt_id}", json=body).status_code == 201:
+                RECEIPTS.append(receipt_id)  # its return restores the coupon (C8)
 
 
 class BackOffice(Client):
@@ -246,7 +247,7 @@ class BackOffice(Client):
     def adjust(self) -> None:
         if not MEMBERS:
             return
-        member_id = random.choice(MEMBERS)
+        member_id = random.choice(MEMBERS[-4:])  # the newest: the members the apps use now
         body = {"adjustment_id": uuid.uuid4().hex, "points": random.choice((2500, 5000)), "reason": "load: goodwill"}
         self.send("POST", "/backoffice/members/{member_id}/adjustments",
                   f"/backoffice/members/{member_id}/adjustments", json=body)  # fmt: skip

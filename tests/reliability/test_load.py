@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ def ledger_mismatches(stack: Stack, members: list[str]) -> list[str]:
     return problems
 
 
-def coupon_mismatches(stack: Stack) -> tuple[int, list[str]]:
+def coupon_mismatches(stack: Stack) -> tuple[dict[str, int], list[str]]:
     coupons = scan(dynamodb(stack), "loyalty-dev-coupons")
     problems = []
     for item in coupons:
@@ -71,7 +71,7 @@ def coupon_mismatches(stack: Stack) -> tuple[int, list[str]]:
         indexed = "expiry_shard" in item and "NULL" not in item["expiry_shard"]
         if (status == "used") != redeemed or (status == "active") != indexed:
             problems.append(f"{item['code']['S']}: {status}, redeemed={redeemed}, on the expiry index={indexed}")
-    return len(coupons), problems
+    return dict(Counter(item["status"]["S"] for item in coupons)), problems
 
 
 def test_load_of_the_three_client_kinds_on_the_local_stack(tmp_path: Path, figure: Any) -> None:
@@ -94,14 +94,17 @@ def test_load_of_the_three_client_kinds_on_the_local_stack(tmp_path: Path, figur
         stack.stop()
     server_errors = [line for line in stack.lines if "Traceback" in line]
     by_kind: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for kind, status, millis in recorded["requests"]:
+    failures = 0
+    for kind, status, millis, failed in recorded["requests"]:
         by_kind[kind].append((status, millis))
+        failures += failed
     statuses = [status for kind in by_kind.values() for status, _ in kind]
     figure(
         "load",
         seconds=SECONDS,
         users=USERS,
         requests=len(statuses),
+        failures=failures,
         server_errors=sum(s >= 500 for s in statuses),
         transport_errors=sum(s == 0 for s in statuses),
         members=len(recorded["members"]),
@@ -114,7 +117,7 @@ def test_load_of_the_three_client_kinds_on_the_local_stack(tmp_path: Path, figur
             for kind in KINDS
         },
     )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert run.returncode == 0 and failures == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert all(by_kind[kind] for kind in ("member", "pos", "backoffice")), {k: len(v) for k, v in by_kind.items()}
     assert not [s for s in statuses if s >= 500 or s == 0]
     assert not server_errors, "\n".join(
