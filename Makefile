@@ -70,6 +70,6 @@ screenshots: install
 clean:
 	rm -rf $(VENV) .coverage build
 
-## The reliability suite (tests/reliability, marker `reliability`): access matrix, crash and resume; prints its figures.
+## The reliability suite (tests/reliability, marker `reliability`): access matrix, crash and resume, ledger model, fuzz, schemathesis, load; prints its figures.
 reliability: install
 	$(PY) -m pytest -m reliability tests/reliability -p no:logging -q

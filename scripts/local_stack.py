@@ -99,6 +99,43 @@ def run_nightly_jobs() -> None:
         log.info("nightly %s as of %s: run %s %s", name, today.isoformat(), run["run_id"], run["status"])
 
 
+class AtomicDynamoDB:
+    """WSGI wrapper for moto's server: one DynamoDB request at a time, as DynamoDB's requests are
+    atomic. moto's backends are not thread-safe (TransactWriteItems deep-copies a table while
+    another request changes it, a 500 under concurrent clients); other services pass through, so
+    SQS long polls do not hold up the tables."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class LocalMotoServer:
+    """moto's server in a thread, its DynamoDB requests serialised (AtomicDynamoDB)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
 class LocalContext:
     """What the handlers ask of Lambda's context: what Powertools' `inject_lambda_context` logs
     and the time left (the deployed timeout), which the worker asks."""
@@ -355,9 +392,7 @@ def main() -> int:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
 
-    from moto.server import ThreadedMotoServer
-
-    moto = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
+    moto = LocalMotoServer(HOST, moto_port)
     moto.start()
     chalice: subprocess.Popen[bytes] | None = None
     web: Any = None
@@ -397,7 +432,11 @@ def main() -> int:
         from chalicelib.outbound.mapping import PUBLISHED_TABLES
         from scripts.stream_bridge import StreamBridge
 
-        streams = StreamBridge([f"{settings().table_prefix}{t}" for t in PUBLISHED_TABLES], publish_events)
+        streams = StreamBridge(
+            [f"{settings().table_prefix}{t}" for t in PUBLISHED_TABLES],
+            publish_events,
+            context=lambda: LocalContext("publish_events"),
+        )
         tap_url = events_tap()
         workers.append(Repeater("events", lambda: publish_and_show_events(streams, tap_url), 0.5, stop))
         for worker in workers:

@@ -28,6 +28,7 @@ class StreamBridge:
     region: str = "eu-west-1"
     checkpoints: dict[tuple[str, str], str] = field(default_factory=dict)  # (stream, shard) -> last done
     deliveries: int = 0  # handler calls, failed ones included
+    context: Callable[[], Any] = lambda: None  # Lambda's context per call (the local stack gives one)
 
     def poll(self) -> int:
         """One batch from every shard that has records; returns how many records were done."""
@@ -85,7 +86,7 @@ class StreamBridge:
         if not records:
             return 0
         self.deliveries += 1
-        answer = self.handler({"Records": records}, None)  # an exception: nothing is checkpointed
+        answer = self.handler({"Records": records}, self.context())  # an exception: nothing is checkpointed
         failures = (answer or {}).get("batchItemFailures") or []
         sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
         if failures:
