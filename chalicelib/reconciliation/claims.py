@@ -83,7 +83,9 @@ def reconcile_claims_page(shard: int, as_of: date, cursor: Any, limit: int) -> t
             batches[batch.batch_id] = batch
         share = liability.claim_contribution(claim.status, claim.reward_cents)
         liability.apply(f"claim#{number}", f"claims#{shard}", share)
-    for batch in batches.values():  # each batch once a page, however many of its claims changed
+    # Each batch once a page, however many of its claims changed; a batch whose claims fall in
+    # several shards is checked (and counted) by each of their units and listed once (same key).
+    for batch in batches.values():
         amount = _batch_amount(batch)
         if amount is not None:
             found.append(amount)
