@@ -19,19 +19,21 @@
     return node;
   }
 
+  function count(n, one, many) { return App.number(n) + " " + (n === 1 ? one : many); }
+
   /** The parts of the liability in euro: one horizontal bar each, scaled to the largest. */
   function parts(report) {
     var rate = report.cents_per_point, p = report.points;
     return [
-      { id: "pending", label: "Punten in afwachting", amount: Math.round(p.pending * rate), detail: App.number(p.pending) + " punten" },
-      { id: "available", label: "Punten beschikbaar", amount: Math.round(p.available * rate), detail: App.number(p.available) + " punten" },
-      { id: "coupons", label: "Coupons uitgegeven, niet ingewisseld", amount: report.coupons.value_cents, detail: App.number(report.coupons.issued_unredeemed) + " coupons" },
-      { id: "claims", label: "Claims goedgekeurd, niet betaald", amount: report.claims.value_cents, detail: App.number(report.claims.approved_unpaid) + " claims" }
+      { id: "pending", label: "Punten in afwachting", amount: Math.round(p.pending * rate), detail: count(p.pending, "punt", "punten") },
+      { id: "available", label: "Punten beschikbaar", amount: Math.round(p.available * rate), detail: count(p.available, "punt", "punten") },
+      { id: "coupons", label: "Coupons uitgegeven, niet ingewisseld", amount: report.coupons.value_cents, detail: count(report.coupons.issued_unredeemed, "coupon", "coupons") },
+      { id: "claims", label: "Claims goedgekeurd, niet betaald", amount: report.claims.value_cents, detail: count(report.claims.approved_unpaid, "claim", "claims") }
     ];
   }
 
   function barChart(title, rows) {
-    var width = 640, left = 250, right = 110, rowHeight = 34, top = 8;
+    var width = 720, left = 300, right = 110, rowHeight = 34, top = 8;
     var height = top * 2 + rows.length * rowHeight;
     var max = Math.max.apply(null, rows.map(function (r) { return r.amount; }).concat([1]));
     var id = "chart-title-" + title.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
@@ -62,7 +64,7 @@
         E("thead", {}, E("tr", {}, E("th", { scope: "col", text: "Soort" }), E("th", { scope: "col", text: "Aantal" }), E("th", { scope: "col", text: "Waarde" }))),
         E("tbody", {}, ...rows.map(function (r) { return E("tr", {}, E("th", { scope: "row", text: r.label }), E("td", { text: r.detail }), E("td", { text: App.euro(r.amount) })); }),
           ...Object.keys(months).map(function (m) {
-            return E("tr", {}, E("th", { scope: "row", text: "waarvan beschikbaar, vervalt in " + m }), E("td", { text: App.number(months[m]) + " punten" }),
+            return E("tr", {}, E("th", { scope: "row", text: "waarvan beschikbaar, vervalt in " + m }), E("td", { text: count(months[m], "punt", "punten") }),
               E("td", { text: App.euro(Math.round(months[m] * report.cents_per_point)) }));
           })))),
       report.csv_url ? E("p", {}, E("a", { href: report.csv_url, text: "CSV downloaden (" + report.date + ")" })) : null));
