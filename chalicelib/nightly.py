@@ -50,12 +50,15 @@ def plan(job: str) -> list[list[str]]:
     points, so it runs inside each maturation unit; expiry of a shard follows its maturation."""
     if job == "nightly_loyalty":
         lots = [[f"mature:{s}", f"expire:{s}"] for s in range(settings().maturity_shards)]
-        coupons = [[f"coupons:{s}"] for s in range(settings().coupon_expiry_shards)]
+        # the coupon liability (issue 16) values a shard once its expiries of the night are done
+        coupons = [[f"coupons:{s}", f"coupon_liability:{s}"] for s in range(settings().coupon_expiry_shards)]
         # reconciliation (issue 16) reads each member before and after its lots: safe beside them
         reconcile = [[f"reconcile:{s}"] for s in range(settings().reconciliation_shards)]
         return [*lots, *coupons, ["returns"], *reconcile]
     if job == "nightly_tradein":
-        return [[*TRADEIN_UNITS, "payouts_overdue"]]  # issue 16: after the batches are settled
+        # issue 16: after the batches are settled, the overdue check and the claim reconciliation
+        claims = [f"reconcile_claims:{s}" for s in range(settings().reconciliation_shards)]
+        return [[*TRADEIN_UNITS, "payouts_overdue", *claims]]
     raise KeyError(job)
 
 
@@ -75,6 +78,10 @@ def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple
             from chalicelib.coupons.jobs import expire_coupons_page
 
             return expire_coupons_page(int(shard), as_of, cursor, limit)
+        if kind == "coupon_liability":
+            from chalicelib.reconciliation.claims import coupon_liability_page
+
+            return coupon_liability_page(int(shard), as_of, cursor, limit)
         if kind == "returns":  # what returns still owe coupons (C8) and trade-in (T12)
             from chalicelib.loyalty.jobs import owed_return_effects
 
@@ -87,6 +94,10 @@ def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple
         from chalicelib.reconciliation.payouts import check_payouts
 
         return check_payouts(as_of), None
+    if job == "nightly_tradein" and unit.startswith("reconcile_claims:"):
+        from chalicelib.reconciliation.claims import reconcile_claims_page
+
+        return reconcile_claims_page(int(unit.partition(":")[2]), as_of, cursor, limit)
     if job == "nightly_tradein" and unit in TRADEIN_UNITS:
         from chalicelib.tradein.isolation import ItemFailures
 

@@ -39,6 +39,19 @@ class ExpiryIndex(GlobalSecondaryIndex["CouponModel"]):
     expires_on = UnicodeAttribute(range_key=True)
 
 
+class ChangedIndex(GlobalSecondaryIndex["CouponModel"]):
+    """Points liability (issue 16): coupons by (shard, the day their status last changed), so the
+    nightly `coupon_liability:<n>` unit reads only that day's issues, redemptions, restores and
+    expiries. Same shards as the expiry index (`changed_shard` = n of `S<n>`)."""
+
+    class Meta:
+        index_name = "changed-index"
+        projection = KeysOnlyProjection()
+
+    changed_shard = NumberAttribute(hash_key=True)
+    changed_on = UnicodeAttribute(range_key=True)
+
+
 class CouponModel(Model):
     class Meta:
         table_name = table_name("coupons")
@@ -59,9 +72,12 @@ class CouponModel(Model):
     restored_at = UnicodeAttribute(null=True)
     expired_on = UnicodeAttribute(null=True)
     transferred_from = UnicodeAttribute(null=True)
+    changed_shard = NumberAttribute(null=True)
+    changed_on = UnicodeAttribute(null=True)
 
     member_index = MemberIndex()
     expiry_index = ExpiryIndex()
+    changed_index = ChangedIndex()
 
 
 class CouponRequestModel(Model):

@@ -129,7 +129,12 @@ def effective_status(coupon: Coupon, today: date) -> Status:
 
 def expiry_shard(code: str, shards: int) -> str:
     """The shard of the expiry index a coupon lives in while active, spread by its code (C2)."""
-    return f"S{zlib.crc32(code.encode()) % shards}"
+    return f"S{shard_number(code, shards)}"
+
+
+def shard_number(code: str, shards: int) -> int:
+    """The n of `expiry_shard`: the coupon's shard of the changed index too (issue 16)."""
+    return zlib.crc32(code.encode()) % shards
 
 
 def check_character(body: str, alphabet: str = CODE_ALPHABET) -> str:

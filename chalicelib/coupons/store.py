@@ -9,9 +9,10 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import db
+from chalicelib import clock, db
+from chalicelib.config import settings
 from chalicelib.coupons.models import CouponModel, CouponRequestModel, RedemptionModel
-from chalicelib.coupons.rules import Coupon, Redemption, expiry_shard
+from chalicelib.coupons.rules import Coupon, Redemption, expiry_shard, shard_number
 from chalicelib.db import batch_get
 
 MAX_BATCH_GET = 100
@@ -74,7 +75,17 @@ def _coupon_item(coupon: Coupon, issued_at: str, shards: int) -> CouponModel:
         expires_on=coupon.expires_on.isoformat(),
         status="active",
         expiry_shard=expiry_shard(coupon.code, shards),
+        changed_shard=shard_number(coupon.code, shards),
+        changed_on=clock.today().isoformat(),
     )
+
+
+def _changed(code: str) -> list[Any]:
+    """The coupon is on tonight's liability list (index `changed-index`, chalicelib/reconciliation)."""
+    return [
+        CouponModel.changed_shard.set(shard_number(code, settings().coupon_expiry_shards)),
+        CouponModel.changed_on.set(clock.today().isoformat()),
+    ]
 
 
 def add_issue(
@@ -156,6 +167,7 @@ def redeem(redemption: Redemption, today: date, redeemed_at: str) -> None:
                     CouponModel.redeemed_receipt_id.set(redemption.receipt_id),
                     CouponModel.redeemed_at.set(redeemed_at),
                     CouponModel.expiry_shard.remove(),
+                    *_changed(code),
                 ],
                 condition=(
                     CouponModel.code.exists()
@@ -187,6 +199,7 @@ def restore(redemption: Redemption, return_id: str, restored_at: str, shards: in
                     CouponModel.expiry_shard.set(expiry_shard(code, shards)),
                     CouponModel.redeemed_receipt_id.remove(),
                     CouponModel.redeemed_at.remove(),
+                    *_changed(code),
                 ],
                 condition=(CouponModel.status == "used") & (CouponModel.redeemed_receipt_id == redemption.receipt_id),
             )
@@ -222,6 +235,7 @@ def expire(code: str, today: date) -> bool:
                 CouponModel.status.set("expired"),
                 CouponModel.expired_on.set(today.isoformat()),
                 CouponModel.expiry_shard.remove(),
+                *_changed(code),
             ],
             condition=CouponModel.code.exists()
             & (CouponModel.status == "active")
@@ -249,6 +263,17 @@ def move_to(code: str, source_member_id: str, target_member_id: str) -> bool:
             return False
         raise
     return True
+
+
+def changed_page(shard: int, first: date, last: date, limit: int, cursor: Any) -> tuple[list[str], Any]:
+    """Codes of one shard whose status last changed between `first` and `last`, one page (issue 16)."""
+    query = CouponModel.changed_index.query(
+        shard,
+        CouponModel.changed_on.between(first.isoformat(), last.isoformat()),
+        limit=limit,
+        last_evaluated_key=cursor,
+    )
+    return [item.code for item in query], query.last_evaluated_key
 
 
 def transferred_codes(source_member_id: str, target_member_id: str) -> list[str]:

@@ -1,7 +1,9 @@
 """PynamoDB model of the reconciliation's findings. `__all__` lists the models provisioning creates.
 
-One item per mismatch and checked day (`day` = the run's as_of, `item_key` = member#kind[#lot]):
-a rerun of the night writes the same items again, so nothing is listed twice.
+One item per mismatch and checked day (`day` = the run's as_of, `item_key` = member#kind[#lot],
+`claim#<number>#<kind>` or `batch#<id>#batch_amount`): a rerun of the night writes the same
+items again, so nothing is listed twice. A claim's finding compares statuses or a batch id
+(`expected_text`/`actual_text`); numbers (`expected`/`actual`) are points or cents.
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ class MismatchModel(Model):
 
     day = UnicodeAttribute(hash_key=True)
     item_key = UnicodeAttribute(range_key=True)
-    member_id = UnicodeAttribute()
+    member_id = UnicodeAttribute(null=True)  # a member's finding
     kind = UnicodeAttribute()
-    expected = NumberAttribute()
-    actual = NumberAttribute()
+    expected = NumberAttribute(null=True)
+    actual = NumberAttribute(null=True)
     lot_id = UnicodeAttribute(null=True)
     found_at = UnicodeAttribute()
+    claim_number = UnicodeAttribute(null=True)  # a claim's finding
+    batch_id = UnicodeAttribute(null=True)
+    expected_text = UnicodeAttribute(null=True)
+    actual_text = UnicodeAttribute(null=True)
 
 
 class LiabilityModel(Model):

@@ -51,7 +51,7 @@ def reconcile_page(shard: int, as_of: date, cursor: Any, limit: int) -> tuple[di
         found.extend(result[0])
         read = result[1]
         share = liability.contribution(read["pending"], read["available"], read["debt"], read["expiring"])
-        liability.apply(member_id, shard, share)
+        liability.apply(f"member#{member_id}", str(shard), share)
     if found:
         store.record(as_of, found)
         metrics.add_metric(name=METRIC, unit=MetricUnit.Count, value=len(found))
@@ -60,7 +60,7 @@ def reconcile_page(shard: int, as_of: date, cursor: Any, limit: int) -> tuple[di
             extra={"as_of": as_of.isoformat(), "shard": shard, "mismatches": len(found)},
         )
     if next_cursor is None:  # the unit's last page: the shard's liability snapshot of the night
-        liability.snapshot(shard, as_of)
+        liability.snapshot(str(shard), as_of)
     summary: dict[str, Any] = {
         "members_reconciled": checked,
         "reconciliation_mismatches": len(found),

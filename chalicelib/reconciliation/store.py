@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.loyalty.models import HistoryModel, LotModel, MemberModel
 from chalicelib.reconciliation.models import MismatchModel
-from chalicelib.reconciliation.rules import LotView, Mismatch
+from chalicelib.reconciliation.rules import ClaimMismatch, LotView, Mismatch
 
 
 def touched_page(shard: int, first: date, last: date, limit: int, cursor: Any) -> tuple[list[str], Any]:
@@ -60,23 +60,47 @@ def history_lots(member_id: str) -> dict[str, dict[str, int] | None]:
     }
 
 
-def record(day: date, found: list[Mismatch]) -> None:
+def _finding(day: date, m: Mismatch | ClaimMismatch, at: str) -> MismatchModel:
+    item = MismatchModel(day.isoformat(), m.key, kind=m.kind, found_at=at)
+    if isinstance(m, Mismatch):
+        item.member_id, item.expected, item.actual, item.lot_id = m.member_id, m.expected, m.actual, m.lot_id
+        return item
+    item.claim_number, item.batch_id = m.claim_number, m.batch_id
+    if isinstance(m.expected, int) and isinstance(m.actual, int):
+        item.expected, item.actual = m.expected, m.actual
+    else:
+        item.expected_text, item.actual_text = str(m.expected), str(m.actual)
+    return item
+
+
+def record(day: date, found: list[Mismatch] | list[ClaimMismatch]) -> None:
     """Keep the findings of `day` (a rerun writes the same items again)."""
     at = clock.iso(clock.now())
     with MismatchModel.batch_write() as batch:
         for m in found:
-            batch.save(
-                MismatchModel(
-                    day.isoformat(),
-                    m.key,
-                    member_id=m.member_id,
-                    kind=m.kind,
-                    expected=m.expected,
-                    actual=m.actual,
-                    lot_id=m.lot_id,
-                    found_at=at,
-                )
-            )
+            batch.save(_finding(day, m, at))
+
+
+def _shown(i: MismatchModel) -> dict[str, Any]:
+    """A finding as GET /backoffice/reconciliation lists it (a member's, or a claim's/batch's)."""
+    if i.member_id is not None:
+        return {
+            "member_id": i.member_id,
+            "kind": i.kind,
+            "expected": int(i.expected),
+            "actual": int(i.actual),
+            **({"lot_id": i.lot_id} if i.lot_id else {}),
+            "found_at": i.found_at,
+        }
+    numbers = i.expected_text is None
+    return {
+        **({"claim_number": i.claim_number} if i.claim_number else {}),
+        **({"batch_id": i.batch_id} if i.batch_id else {}),
+        "kind": i.kind,
+        "expected": int(i.expected) if numbers else i.expected_text,
+        "actual": int(i.actual) if numbers else i.actual_text,
+        "found_at": i.found_at,
+    }
 
 
 def of_day(day: date, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
@@ -85,16 +109,6 @@ def of_day(day: date, limit: int, cursor: dict[str, Any] | None) -> tuple[list[d
     items = list(query)
     more = len(items) > limit
     items = items[:limit]
-    page = [
-        {
-            "member_id": i.member_id,
-            "kind": i.kind,
-            "expected": int(i.expected),
-            "actual": int(i.actual),
-            **({"lot_id": i.lot_id} if i.lot_id else {}),
-            "found_at": i.found_at,
-        }
-        for i in items
-    ]
+    page = [_shown(i) for i in items]
     last = {"day": {"S": items[-1].day}, "item_key": {"S": items[-1].item_key}} if more and items else None
     return page, last

@@ -124,6 +124,18 @@ class EmailIndex(GlobalSecondaryIndex["ClaimModel"]):
     registered_at = UnicodeAttribute(range_key=True)
 
 
+class TouchedIndex(GlobalSecondaryIndex["ClaimModel"]):
+    """Nightly claim reconciliation and liability (issue 16): claims by (shard, the day they were
+    last written); every claim write sets both keys (store._state)."""
+
+    class Meta:
+        index_name = "touched_index"
+        projection = KeysOnlyProjection()
+
+    touched_shard = NumberAttribute(hash_key=True)
+    touched_on = UnicodeAttribute(range_key=True)
+
+
 class ClaimModel(Model):
     class Meta:
         table_name = table_name("tradein-claims")
@@ -169,6 +181,8 @@ class ClaimModel(Model):
     outbox_pending = UnicodeAttribute(null=True)
     receipt_lookup = UnicodeAttribute(null=True)
     email_lookup = UnicodeAttribute(null=True)
+    touched_shard = NumberAttribute(null=True)
+    touched_on = UnicodeAttribute(null=True)
 
     status_index = StatusIndex()
     due_index = DueIndex()
@@ -176,6 +190,7 @@ class ClaimModel(Model):
     outbox_index = OutboxIndex()
     receipt_index = ReceiptIndex()
     email_index = EmailIndex()
+    touched_index = TouchedIndex()
 
 
 class ClaimKeyModel(Model):

@@ -6,6 +6,7 @@ race never overwrite each other silently, the loser gets `StaleClaim`.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
@@ -17,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.address import Address
+from chalicelib.config import settings
 from chalicelib.db import connection, set_value
 from chalicelib.errors import Conflict
 from chalicelib.tradein import counts, rules
@@ -216,7 +218,13 @@ def _state(claim: rules.Claim, today: date) -> dict[str, Any]:
         "due_status": claim.status if due else None,
         "due_on": _iso(due),
         "open_campaign": None if claim.status in rules.SETTLED else claim.campaign_id,
+        "touched_shard": touched_shard(claim.claim_number),
+        "touched_on": clock.today().isoformat(),  # on tonight's reconciliation (issue 16)
     }
+
+
+def touched_shard(claim_number: str) -> int:
+    return zlib.crc32(claim_number.encode()) % settings().reconciliation_shards
 
 
 # --- claims: reads -------------------------------------------------------------------------------
@@ -263,6 +271,13 @@ def due_claim_numbers(status: str, on_or_before: date) -> Iterator[str]:
     condition = ClaimModel.due_on <= on_or_before.isoformat()
     for item in ClaimModel.due_index.query(status, range_key_condition=condition):
         yield item.claim_number
+
+
+def touched_claim_numbers(shard: int, first: date, last: date, limit: int, cursor: Any) -> tuple[list[str], Any]:
+    """Claim numbers of one shard last written between `first` and `last`, one page (issue 16)."""
+    condition = ClaimModel.touched_on.between(first.isoformat(), last.isoformat())
+    query = ClaimModel.touched_index.query(shard, condition, limit=limit, last_evaluated_key=cursor)
+    return [item.claim_number for item in query], query.last_evaluated_key
 
 
 def outbox_claim_numbers() -> Iterator[str]:

@@ -219,6 +219,8 @@ def test_the_liability_follows_the_ledger_night_by_night_without_counting_twice(
     assert api("GET", "/backoffice/reports/liability?date=2017-08-11", auth(*BO))[0] == 404  # no night yet
 
     run_job("nightly_loyalty", "2017-08-11")
+    assert api("GET", "/backoffice/reports/liability?date=2017-08-11", auth(*BO))[1]["complete"] is False
+    run_job("nightly_tradein", "2017-08-11")  # the claims' part of the night
     status, first = api("GET", "/backoffice/reports/liability?date=2017-08-11", auth(*BO))
     assert status == 200
     assert first["points"] == {
@@ -231,9 +233,10 @@ def test_the_liability_follows_the_ledger_night_by_night_without_counting_twice(
     assert (first["complete"], first["cents_per_point"], first["value_cents"]) == (True, 2.0, 2298)
     csv_text = aws_client("s3").get_object(Bucket=settings().proofs_bucket, Key="reports/liability/2017-08-11.csv")
     rows = list(csv.reader(io.StringIO(csv_text["Body"].read().decode())))
-    assert rows[0] == ["date", "measure", "expiry_month", "points", "value_cents"]
-    assert ["2017-08-11", "outstanding", "", "1149", "2298"] in rows
-    assert ["2017-08-11", "available_expiring", "2018-08", "500", "1000"] in rows
+    assert rows[0] == ["date", "measure", "expiry_month", "points", "value_cents", "count"]
+    assert ["2017-08-11", "outstanding", "", "1149", "2298", ""] in rows
+    assert ["2017-08-11", "available_expiring", "2018-08", "500", "1000", ""] in rows
+    assert ["2017-08-11", "coupons_issued_unredeemed", "", "", "0", "0"] in rows
     assert first["csv_url"].startswith("https://")
 
     run_job("nightly_loyalty", "2017-08-11")  # a rerun adds nothing

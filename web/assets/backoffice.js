@@ -1,4 +1,4 @@
-/* backoffice.html: claims queue and handling, payout batches, campaigns, members, job runs.
+/* backoffice.html: claims queue and handling, payout batches, campaigns, members, job runs, finance (finance.js).
    Routes that a back end does not have yet answer "not available" instead of breaking the page. */
 (function () {
   "use strict";
@@ -30,7 +30,7 @@
 
   // --- tabs (WAI-ARIA tabs: arrows move between tabs) --------------------------------------------
   var tabs = Array.prototype.slice.call(document.querySelectorAll('[role="tab"]'));
-  var loaders = { "tab-claims": loadClaims, "tab-payouts": loadPayouts, "tab-campaigns": loadCampaigns, "tab-members": function () {}, "tab-jobs": loadJobs };
+  var loaders = { "tab-claims": loadClaims, "tab-payouts": loadPayouts, "tab-campaigns": loadCampaigns, "tab-members": function () {}, "tab-jobs": loadJobs, "tab-finance": function () { return window.Finance.load(call); } };
   function select(tab) {
     tabs.forEach(function (t) {
       var on = t === tab;

@@ -50,15 +50,16 @@ def test_a_run_answers_202_runs_in_the_background_and_is_shown_done(api, auth, j
     assert loyalty_store.get_member("m-1").balance.pending == 649  # nothing ran inside the request
 
     _, running = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth(*BO))
-    assert (running["status"], running["trigger"], running["units"]["outstanding"]) == ("running", "manual", 29)
-    assert drain() >= 29  # 8 shards x (maturation, expiry) + 8 coupon shards + owed returns + 4 reconciliation shards
+    assert (running["status"], running["trigger"], running["units"]["outstanding"]) == ("running", "manual", 37)
+    # 8 shards x (maturation, expiry) + 8 coupon shards x (expiry, liability) + owed returns + 4 reconciliation shards
+    assert drain() >= 37
 
     _, run = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth(*BO))
     assert run["status"] == "done"
     assert run["finished_at"] >= run["started_at"]
     assert run["summary"]["lots_matured"] == 1
     assert run["summary"]["points_matured"] == 649
-    assert run["units"] == {"total": 29, "outstanding": 0, "failed": 0}
+    assert run["units"] == {"total": 37, "outstanding": 0, "failed": 0}
     assert run["failures"] == []
     assert loyalty_store.get_member("m-1").balance.available == 899
 
@@ -169,7 +170,7 @@ def test_a_unit_that_keeps_failing_is_recorded_and_fails_the_run(api, auth, trav
     _, run = api("GET", f"/backoffice/jobs/nightly_tradein/runs/{started['run_id']}", auth(*BO))
     assert run["status"] == "failed"
     assert run["failures"] == [{"id": "unit:mark_paid", "reason": "RuntimeError"}]
-    assert run["units"] == {"total": 7, "outstanding": 0, "failed": 1}  # 6 steps + payouts_overdue
+    assert run["units"] == {"total": 11, "outstanding": 0, "failed": 1}  # 6 steps + payouts_overdue + 4 claim shards
     assert "batches_settled" in run["summary"]  # the units after it ran
 
 
@@ -199,10 +200,13 @@ def test_a_redelivered_unit_message_is_counted_and_decremented_once(api, auth, j
     assert runs.work(maturation, lambda: 900_000)["done"]
     assert runs.work(maturation, lambda: 900_000)["redelivered"]
     run = runs_store.get_run(started["run_id"])
-    assert (run["outstanding"], run["summary"]["lots_matured"]) == (4, 1)  # expire:0, coupons:0, returns, reconcile:0
+    # outstanding: expire, coupons, coupon_liability, returns, reconcile
+    assert (run["outstanding"], run["summary"]["lots_matured"]) == (5, 1)
     follow_ups = [m for m in _take_messages() if m["unit"] == "expire:0"]
     assert len(follow_ups) == 2  # each delivery passes on what follows: the next unit, twice
     for message in [m for m in messages if m is not maturation] + follow_ups[:1]:
+        runs.work(message, lambda: 900_000)
+    for message in _take_messages():  # what coupons:0 passed on: coupon_liability:0
         runs.work(message, lambda: 900_000)
     _, shown = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth(*BO))
     assert (shown["status"], shown["units"]["outstanding"], shown["summary"]["lots_matured"]) == ("done", 0, 1)
