@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from chalice import Blueprint
-from pydantic import Field
 
 from chalicelib import clock, openapi
 from chalicelib.auth import require
-from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.contract import Health
+from chalicelib.http import decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.runs import responses as answers
 from chalicelib.runs import service as runs
+from chalicelib.runs.requests import JobRunIn
 
 bp = Blueprint(__name__)
 
 
-class JobRunIn(Body):
-    as_of: date | None = Field(default=None)
-
-
 @bp.route("/health", methods=["GET"])
 def health():  # type: ignore[no-untyped-def]
-    return json_response({"status": "ok", "time": clock.iso(clock.now())})
+    return json_response(Health(status="ok", time=clock.iso(clock.now())).model_dump(mode="json"))
 
 
 @bp.route("/openapi.json", methods=["GET"])
@@ -39,7 +37,8 @@ def start_job_run(job: str):  # type: ignore[no-untyped-def]
     as_of = body.as_of or today
     runs.check_as_of(as_of, today)
     run = runs.start(job, as_of, trigger="manual")
-    return json_response({k: run[k] for k in ("run_id", "job", "as_of", "status")}, status=202)
+    started = answers.RunStarted(run_id=run["run_id"], job=run["job"], as_of=run["as_of"], status=run["status"])
+    return json_response(started.model_dump(mode="json"), status=202)
 
 
 @bp.route("/backoffice/jobs/{job}/runs", methods=["GET"])
@@ -48,10 +47,15 @@ def list_job_runs(job: str):  # type: ignore[no-untyped-def]
     request = bp.current_request
     limit = limit_param(request, default=20, maximum=100)
     items, last = runs.recent(job, limit, decode_cursor(query(request, "cursor")))
-    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+    return json_response({"items": [_run(item) for item in items], "next_cursor": encode_cursor(last)})
 
 
 @bp.route("/backoffice/jobs/{job}/runs/{run_id}", methods=["GET"])
 def get_job_run(job: str, run_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
-    return json_response(runs.get(job, run_id))
+    return json_response(_run(runs.get(job, run_id)))
+
+
+def _run(view: dict[str, Any]) -> dict[str, Any]:
+    """A run's view in the contract's shape (fields without a value yet stay out)."""
+    return answers.JobRun(**view).model_dump(mode="json", exclude_unset=True)

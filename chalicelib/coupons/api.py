@@ -11,7 +11,7 @@ from pydantic import Field
 
 from chalicelib import flows
 from chalicelib.auth import require
-from chalicelib.coupons import service
+from chalicelib.coupons import responses, service
 from chalicelib.coupons.rules import Coupon, Status, Validation
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
@@ -81,9 +81,10 @@ def redeem_coupons():  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, RedeemIn)
     lines = [line.to_line() for line in body.lines]
     done = service.redeem(body.receipt_id, body.member_id, body.channel, lines, body.codes)
-    return json_response(
-        {"receipt_id": done.receipt_id, "redeemed": list(done.codes), "discount_cents": done.discount_cents}
+    answer = responses.RedemptionOut(
+        receipt_id=done.receipt_id, redeemed=list(done.codes), discount_cents=done.discount_cents
     )
+    return json_response(answer.model_dump(mode="json"))
 
 
 def _idempotency_key(request: Request) -> str:
@@ -96,18 +97,18 @@ def _idempotency_key(request: Request) -> str:
 
 
 def coupon_json(coupon: Coupon, status: Status) -> dict[str, Any]:
-    return {
-        "code": coupon.code,
-        "amount_cents": coupon.amount_cents,
-        "issued_on": coupon.issued_on.isoformat(),
-        "expires_on": coupon.expires_on.isoformat(),
-        "status": status,
-    }
+    return responses.CouponOut(
+        code=coupon.code,
+        amount_cents=coupon.amount_cents,
+        issued_on=coupon.issued_on.isoformat(),
+        expires_on=coupon.expires_on.isoformat(),
+        status=status,
+    ).model_dump(mode="json")
 
 
 def validation_json(result: Validation) -> dict[str, Any]:
-    return {
-        "accepted": [{"code": a.code, "amount_cents": a.amount_cents} for a in result.accepted],
-        "rejected": [{"code": r.code, "reason": r.reason} for r in result.rejected],
-        "discount_cents": result.discount_cents,
-    }
+    return responses.ValidationOut(
+        accepted=[responses.Accepted(code=a.code, amount_cents=a.amount_cents) for a in result.accepted],
+        rejected=[responses.Rejected(code=r.code, reason=r.reason) for r in result.rejected],
+        discount_cents=result.discount_cents,
+    ).model_dump(mode="json")
