@@ -6,10 +6,10 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import clock, openapi
+from chalicelib import clock, openapi, pager
 from chalicelib.auth import require
 from chalicelib.contract import Health
-from chalicelib.http import decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.http import json_response, limit_param, parse, query
 from chalicelib.runs import responses as answers
 from chalicelib.runs import service as runs
 from chalicelib.runs.requests import JobRunIn
@@ -46,8 +46,9 @@ def list_job_runs(job: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     request = bp.current_request
     limit = limit_param(request, default=20, maximum=100)
-    items, last = runs.recent(job, limit, decode_cursor(query(request, "cursor")))
-    return json_response({"items": [_run(item) for item in items], "next_cursor": encode_cursor(last)})
+    scope = f"runs:{job}"
+    items, last = runs.recent(job, limit, pager.decode(query(request, "cursor"), scope))
+    return json_response({"items": [_run(item) for item in items], "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/backoffice/jobs/{job}/runs/{run_id}", methods=["GET"])

@@ -9,12 +9,12 @@ from chalice import Blueprint
 from chalice.app import Request
 from pydantic import Field
 
-from chalicelib import flows
+from chalicelib import flows, pager
 from chalicelib.auth import require
 from chalicelib.coupons import responses, service
 from chalicelib.coupons.rules import Coupon, Status, Validation
 from chalicelib.errors import BadRequest
-from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.http import Body, json_response, limit_param, parse, query
 from chalicelib.sales import Channel, LineIn
 
 bp = Blueprint(__name__)
@@ -62,9 +62,10 @@ def list_coupons():  # type: ignore[no-untyped-def]
     member = require(request, "member")
     flows.refuse_merged(member.subject)  # L13: 410 before the query is looked at
     limit = limit_param(request)
-    page, next_key = flows.list_coupons(member.subject, limit, decode_cursor(query(request, "cursor")))
+    scope = f"coupons:{member.subject}"
+    page, next_key = flows.list_coupons(member.subject, limit, pager.decode(query(request, "cursor"), scope))
     items = [coupon_json(coupon, status) for coupon, status in page]
-    return json_response({"items": items, "next_cursor": encode_cursor(next_key)})
+    return json_response({"items": items, "next_cursor": pager.encode(next_key, scope)})
 
 
 @bp.route("/coupons/validate", methods=["POST"])

@@ -9,14 +9,12 @@ from chalice import Blueprint
 from chalice.app import Request
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
-from chalicelib import clock, flows
+from chalicelib import clock, flows, pager
 from chalicelib.address import AddressIn
 from chalicelib.auth import Principal, require
 from chalicelib.errors import BadRequest
 from chalicelib.http import (
     Body,
-    decode_cursor,
-    encode_cursor,
     json_response,
     limit_param,
     parse,
@@ -230,16 +228,18 @@ def update_me():  # type: ignore[no-untyped-def]
 def history():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
-    entries, last = service.history(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
-    return json_response({"items": [_entry(e) for e in entries], "next_cursor": encode_cursor(last)})
+    scope = f"history:{who.subject}"
+    entries, last = service.history(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
+    return json_response({"items": [_entry(e) for e in entries], "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/members/me/receipts", methods=["GET"])
 def my_receipts():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
-    found, last = service.receipts(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
-    return json_response({"items": [_receipt(s) for s in found], "next_cursor": encode_cursor(last)})
+    scope = f"receipts:{who.subject}"
+    found, last = service.receipts(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
+    return json_response({"items": [_receipt(s) for s in found], "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/members/me/receipts", methods=["POST"])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib import pager
 from chalicelib.auth import require
-from chalicelib.http import decode_cursor, encode_cursor, json_response, limit_param, query
+from chalicelib.http import json_response, limit_param, query
 from chalicelib.reconciliation import liability, responses, service
 
 bp = Blueprint(__name__)
@@ -16,9 +17,11 @@ def reconciliation_findings():  # type: ignore[no-untyped-def]
     request = bp.current_request
     require(request, "backoffice")
     limit = limit_param(request, default=50, maximum=200)
-    items, last = service.findings(query(request, "date"), limit, decode_cursor(query(request, "cursor")))
+    day = query(request, "date")
+    scope = f"reconciliation:{day}"
+    items, last = service.findings(day, limit, pager.decode(query(request, "cursor"), scope))
     shown = [responses.Mismatch(**item).model_dump(mode="json", exclude_unset=True) for item in items]
-    return json_response({"items": shown, "next_cursor": encode_cursor(last)})
+    return json_response({"items": shown, "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/backoffice/reports/liability", methods=["GET"])
