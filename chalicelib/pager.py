@@ -34,7 +34,8 @@ def page(
     if len(items) <= limit:
         return items, None
     items = items[:limit]
-    last = items[-1].serialize(null_check=False)  # type: ignore[attr-defined]  (an index may project only keys)
+    # null_check off: an index may project only the keys.
+    last = items[-1].serialize(null_check=False)  # type: ignore[attr-defined]
     return items, {name: last[name] for name in key}
 
 
