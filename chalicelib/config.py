@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     auth_dev_secret: str = "local-dev-secret-change-me-32-bytes!"
     cognito_user_pool_id: str = ""
     cognito_app_client_id: str = ""
+    # Signs the list cursors (chalicelib.pager); deployed: the template's CursorSecret parameter.
+    cursor_secret: str = "local-dev-cursor-secret-change-me-32-bytes"
 
     # resources
     table_prefix: str = "loyalty-dev-"

@@ -7,8 +7,6 @@ own answers (415, 405, its 500 for an exception in a view) and anything unexpect
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Callable
@@ -108,26 +106,6 @@ def limit_param(request: Request, default: int = 50, maximum: int = 200) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise BadRequest("INVALID_LIMIT", f"limit must be an integer from 1 to {maximum}")
     return int(raw)
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    """An opaque cursor from a DynamoDB LastEvaluatedKey (None on the last page)."""
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, RecursionError):
-        raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out") from None
-    if not isinstance(value, dict):
-        raise BadRequest("INVALID_CURSOR", "cursor is not one this API handed out")
-    return value
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
-from pydantic import Field
 
-from chalicelib import clock
+from chalicelib import clock, pager
 from chalicelib.auth import require
-from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.contract import Health
+from chalicelib.http import json_response, limit_param, parse, query
 from chalicelib.lazy import lazy_module
+from chalicelib.runs.requests import JobRunIn
 
 if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
     from chalicelib import openapi
+    from chalicelib.runs import responses as answers
     from chalicelib.runs import service as runs
 else:
     openapi = lazy_module("chalicelib.openapi")
+    answers = lazy_module("chalicelib.runs.responses")
     runs = lazy_module("chalicelib.runs.service")
 
 bp = Blueprint(__name__)
 
 
-class JobRunIn(Body):
-    as_of: date | None = Field(default=None)
-
-
 @bp.route("/health", methods=["GET"])
 def health():  # type: ignore[no-untyped-def]
-    return json_response({"status": "ok", "time": clock.iso(clock.now())})
+    return json_response(Health(status="ok", time=clock.iso(clock.now())).model_dump(mode="json"))
 
 
 @bp.route("/openapi.json", methods=["GET"])
@@ -47,7 +45,8 @@ def start_job_run(job: str):  # type: ignore[no-untyped-def]
     as_of = body.as_of or today
     runs.check_as_of(as_of, today)
     run = runs.start(job, as_of, trigger="manual")
-    return json_response({k: run[k] for k in ("run_id", "job", "as_of", "status")}, status=202)
+    started = answers.RunStarted(run_id=run["run_id"], job=run["job"], as_of=run["as_of"], status=run["status"])
+    return json_response(started.model_dump(mode="json"), status=202)
 
 
 @bp.route("/backoffice/jobs/{job}/runs", methods=["GET"])
@@ -55,11 +54,17 @@ def list_job_runs(job: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     request = bp.current_request
     limit = limit_param(request, default=20, maximum=100)
-    items, last = runs.recent(job, limit, decode_cursor(query(request, "cursor")))
-    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+    scope = f"runs:{job}"
+    items, last = runs.recent(job, limit, pager.decode(query(request, "cursor"), scope))
+    return json_response({"items": [_run(item) for item in items], "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/backoffice/jobs/{job}/runs/{run_id}", methods=["GET"])
 def get_job_run(job: str, run_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
-    return json_response(runs.get(job, run_id))
+    return json_response(_run(runs.get(job, run_id)))
+
+
+def _run(view: dict[str, Any]) -> dict[str, Any]:
+    """A run's view in the contract's shape (fields without a value yet stay out)."""
+    return answers.JobRun(**view).model_dump(mode="json", exclude_unset=True)

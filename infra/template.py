@@ -210,6 +210,12 @@ def parameters() -> dict[str, Any]:
             "AllowedPattern": "^[\\w+]+$",
             "Description": "The app client id that tokens must be issued for.",
         },
+        "CursorSecret": {
+            "Type": "String",
+            "NoEcho": True,
+            "MinLength": 32,
+            "Description": "Signs the list cursors (HMAC-SHA256): 32+ random characters from the secret store.",
+        },
         "OrganiserIban": {
             "Type": "String",
             "AllowedPattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
@@ -612,6 +618,7 @@ def function_overrides() -> dict[str, Any]:
         "SES_SENDER": {"Ref": "SesSender"},
         "COGNITO_USER_POOL_ID": {"Ref": "CognitoUserPoolId"},
         "COGNITO_APP_CLIENT_ID": {"Ref": "CognitoAppClientId"},
+        "CURSOR_SECRET": {"Ref": "CursorSecret"},
         "ORGANISER_IBAN": {"Ref": "OrganiserIban"},
         "ORGANISER_BIC": {"Ref": "OrganiserBic"},
         "ORGANISER_NAME": {"Ref": "OrganiserName"},

@@ -84,7 +84,8 @@ from chalicelib import auth, openapi
 from chalicelib.observability import tracer
 from chalicelib.tradein import documents, sepa, workdays
 assert workdays.is_working_day(date(2026, 4, 28)) and not workdays.is_working_day(date(2026, 4, 27))
-openapi.document()
+assert openapi.BUILT.exists() and openapi.document()["openapi"] == "3.1.0"
+assert "chalicelib.loyalty.contract" not in sys.modules, "the served document imported its generator"
 tracer.get()
 token = auth.mint_dev_token("smoke", secret="x" * 32)
 import jwt
@@ -270,6 +271,20 @@ def stage_app(into: Path) -> None:
     shutil.copy2(ROOT / ".chalice" / "config.json", into / ".chalice" / "config.json")
     shutil.copytree(ROOT / "infra" / "iam", into / "infra" / "iam")  # the config's iam_policy_file paths
     (into / "requirements.txt").write_text("# dependencies: build/package/layer.zip\n")
+    build_openapi(into / "chalicelib" / "openapi.json")
+
+
+# Generated from the contract in a fresh interpreter (the app reads its settings at import).
+OPENAPI = (
+    "import json, sys; from chalicelib.openapi import generate; open(sys.argv[1], 'w').write(json.dumps(generate()))"
+)
+
+
+def build_openapi(target: Path) -> None:
+    """The OpenAPI document as a file of the function package: GET /openapi.json serves it, so no
+    cold start imports the generator (chalicelib.openapi.document)."""
+    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1", **stage_env()}
+    run([sys.executable, "-c", OPENAPI, str(target)], cwd=ROOT, env=env)
 
 
 def package_function(merge_template: Path, out_dir: Path, work: Path) -> Path:
@@ -336,6 +351,8 @@ def check(out_dir: Path) -> list[str]:
     code = (out_dir / "deployment.zip").stat().st_size
     if code > FUNCTION_CODE_LIMIT:
         problems.append(f"deployment.zip: the function code is {code} bytes, over {FUNCTION_CODE_LIMIT}")
+    if "chalicelib/openapi.json" not in dict(_members(out_dir / "deployment.zip")):
+        problems.append("deployment.zip: chalicelib/openapi.json (the built OpenAPI document) is missing")
     vendored = {name.split("/")[1] for name, _ in _members(out_dir / "layer.zip") if name.count("/") > 1}
     problems += [f"layer.zip: vendors {name}, which the runtime provides" for name in vendored & RUNTIME_PROVIDED]
     return problems

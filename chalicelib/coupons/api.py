@@ -9,18 +9,20 @@ from chalice import Blueprint
 from chalice.app import Request
 from pydantic import Field
 
+from chalicelib import pager
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
-from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.http import Body, json_response, limit_param, parse, query
 from chalicelib.lazy import lazy_module
 from chalicelib.sales import Channel, LineIn
 
 if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
     from chalicelib import flows
-    from chalicelib.coupons import service
+    from chalicelib.coupons import responses, service
     from chalicelib.coupons.rules import Coupon, Status, Validation
 else:
     flows = lazy_module("chalicelib.flows")
+    responses = lazy_module("chalicelib.coupons.responses")
     service = lazy_module("chalicelib.coupons.service")
 
 bp = Blueprint(__name__)
@@ -68,9 +70,10 @@ def list_coupons():  # type: ignore[no-untyped-def]
     member = require(request, "member")
     flows.refuse_merged(member.subject)  # L13: 410 before the query is looked at
     limit = limit_param(request)
-    page, next_key = flows.list_coupons(member.subject, limit, decode_cursor(query(request, "cursor")))
+    scope = f"coupons:{member.subject}"
+    page, next_key = flows.list_coupons(member.subject, limit, pager.decode(query(request, "cursor"), scope))
     items = [coupon_json(coupon, status) for coupon, status in page]
-    return json_response({"items": items, "next_cursor": encode_cursor(next_key)})
+    return json_response({"items": items, "next_cursor": pager.encode(next_key, scope)})
 
 
 @bp.route("/coupons/validate", methods=["POST"])
@@ -87,9 +90,10 @@ def redeem_coupons():  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, RedeemIn)
     lines = [line.to_line() for line in body.lines]
     done = service.redeem(body.receipt_id, body.member_id, body.channel, lines, body.codes)
-    return json_response(
-        {"receipt_id": done.receipt_id, "redeemed": list(done.codes), "discount_cents": done.discount_cents}
+    answer = responses.RedemptionOut(
+        receipt_id=done.receipt_id, redeemed=list(done.codes), discount_cents=done.discount_cents
     )
+    return json_response(answer.model_dump(mode="json"))
 
 
 def _idempotency_key(request: Request) -> str:
@@ -102,18 +106,18 @@ def _idempotency_key(request: Request) -> str:
 
 
 def coupon_json(coupon: Coupon, status: Status) -> dict[str, Any]:
-    return {
-        "code": coupon.code,
-        "amount_cents": coupon.amount_cents,
-        "issued_on": coupon.issued_on.isoformat(),
-        "expires_on": coupon.expires_on.isoformat(),
-        "status": status,
-    }
+    return responses.CouponOut(
+        code=coupon.code,
+        amount_cents=coupon.amount_cents,
+        issued_on=coupon.issued_on.isoformat(),
+        expires_on=coupon.expires_on.isoformat(),
+        status=status,
+    ).model_dump(mode="json")
 
 
 def validation_json(result: Validation) -> dict[str, Any]:
-    return {
-        "accepted": [{"code": a.code, "amount_cents": a.amount_cents} for a in result.accepted],
-        "rejected": [{"code": r.code, "reason": r.reason} for r in result.rejected],
-        "discount_cents": result.discount_cents,
-    }
+    return responses.ValidationOut(
+        accepted=[responses.Accepted(code=a.code, amount_cents=a.amount_cents) for a in result.accepted],
+        rejected=[responses.Rejected(code=r.code, reason=r.reason) for r in result.rejected],
+        discount_cents=result.discount_cents,
+    ).model_dump(mode="json")

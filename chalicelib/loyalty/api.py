@@ -9,14 +9,12 @@ from chalice import Blueprint
 from chalice.app import Request
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
-from chalicelib import clock
+from chalicelib import clock, pager
 from chalicelib.address import AddressIn
 from chalicelib.auth import Principal, require
 from chalicelib.errors import BadRequest
 from chalicelib.http import (
     Body,
-    decode_cursor,
-    encode_cursor,
     json_response,
     limit_param,
     parse,
@@ -28,11 +26,12 @@ from chalicelib.sales import Channel, LineIn, Receipt
 
 if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
     from chalicelib import flows
-    from chalicelib.loyalty import care, service
+    from chalicelib.loyalty import care, responses, service
     from chalicelib.loyalty.rules import LedgerEntry, StoredReceipt
 else:
     flows = lazy_module("chalicelib.flows")
     care = lazy_module("chalicelib.loyalty.care")
+    responses = lazy_module("chalicelib.loyalty.responses")
     service = lazy_module("chalicelib.loyalty.service")
 
 bp = Blueprint(__name__)
@@ -165,50 +164,49 @@ class MemberLookup(Body):
 
 def _profile(p: service.Profile) -> dict[str, Any]:
     m = p.member
-    return {
-        "member_id": m.member_id,
-        "email": m.email,
-        "first_name": m.first_name,
-        "last_name": m.last_name,
-        "address": None if m.address is None else m.address.__dict__,
-        "newsletter": m.newsletter,
-        "partner_data_sharing": m.partner_data_sharing,
-        "card_number": m.card_number,
-        "joined_on": m.joined_on.isoformat(),
-        "points": {
-            "pending": m.balance.pending,
-            "available": m.balance.available,
-            "debt": m.balance.debt,
-            "expiring": [{"points": e.points, "expires_on": e.expires_on.isoformat()} for e in p.expiring],
-        },
-    }
+    return responses.Profile(
+        member_id=m.member_id,
+        email=m.email,
+        first_name=m.first_name,
+        last_name=m.last_name,
+        address=None if m.address is None else responses.AddressOut(**m.address.__dict__),
+        newsletter=m.newsletter,
+        partner_data_sharing=m.partner_data_sharing,
+        card_number=m.card_number,
+        joined_on=m.joined_on.isoformat(),
+        points=responses.Points(
+            pending=m.balance.pending,
+            available=m.balance.available,
+            debt=m.balance.debt,
+            expiring=[responses.Expiring(points=e.points, expires_on=e.expires_on.isoformat()) for e in p.expiring],
+        ),
+    ).model_dump(mode="json")
 
 
 def _receipt_result(r: service.ReceiptResult) -> dict[str, Any]:
-    return {
-        "receipt_id": r.receipt_id,
-        "member_id": r.member_id,
-        "points": r.points,
-        "matures_on": r.matures_on.isoformat(),
-    }
+    return responses.ReceiptResult(
+        receipt_id=r.receipt_id, member_id=r.member_id, points=r.points, matures_on=r.matures_on.isoformat()
+    ).model_dump(mode="json")
 
 
 def _receipt(s: StoredReceipt) -> dict[str, Any]:
     r = s.receipt
-    return {
-        "receipt_id": r.receipt_id,
-        "channel": r.channel,
-        "store_id": r.store_id,
-        "purchased_at": r.purchased_at.isoformat(),
-        "total_cents": sum(line.total_cents for line in r.lines),
-        "points": s.points,
-        "matures_on": s.matures_on.isoformat(),
-        "returned": r.returned,
-    }
+    return responses.ReceiptSummary(
+        receipt_id=r.receipt_id,
+        channel=r.channel,
+        store_id=r.store_id,
+        purchased_at=r.purchased_at.isoformat(),
+        total_cents=sum(line.total_cents for line in r.lines),
+        points=s.points,
+        matures_on=s.matures_on.isoformat(),
+        returned=dict(r.returned),
+    ).model_dump(mode="json")
 
 
 def _entry(e: LedgerEntry) -> dict[str, Any]:
-    return {"at": clock.iso(e.at), "type": e.type, "points": e.points, "cause": e.cause}
+    return responses.HistoryEntry(at=clock.iso(e.at), type=e.type, points=e.points, cause=e.cause).model_dump(
+        mode="json"
+    )
 
 
 @bp.route("/members", methods=["POST"])
@@ -239,16 +237,18 @@ def update_me():  # type: ignore[no-untyped-def]
 def history():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
-    entries, last = service.history(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
-    return json_response({"items": [_entry(e) for e in entries], "next_cursor": encode_cursor(last)})
+    scope = f"history:{who.subject}"
+    entries, last = service.history(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
+    return json_response({"items": [_entry(e) for e in entries], "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/members/me/receipts", methods=["GET"])
 def my_receipts():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
-    found, last = service.receipts(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
-    return json_response({"items": [_receipt(s) for s in found], "next_cursor": encode_cursor(last)})
+    scope = f"receipts:{who.subject}"
+    found, last = service.receipts(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
+    return json_response({"items": [_receipt(s) for s in found], "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/members/me/receipts", methods=["POST"])
@@ -289,14 +289,15 @@ def post_return(receipt_id: str):  # type: ignore[no-untyped-def]
     result, created = flows.record_return(
         receipt_id, body.return_id, body.returned_at, lines, body.model_dump(mode="json")
     )
-    return json_response(result.__dict__, 201 if created else 200)
+    return json_response(responses.ReturnResult(**result.__dict__).model_dump(mode="json"), 201 if created else 200)
 
 
 @bp.route("/backoffice/members/{member_id}/merge", methods=["POST"])
 def merge(member_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, MergeIn)
-    return json_response(flows.merge(member_id, body.source_member_id).__dict__)
+    merged = flows.merge(member_id, body.source_member_id)
+    return json_response(responses.MergeResult(**merged.__dict__).model_dump(mode="json"))
 
 
 @bp.route("/backoffice/members", methods=["GET"])
@@ -312,12 +313,12 @@ def adjust(member_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, AdjustmentIn)
     done, created = care.adjust_points(member_id, body.adjustment_id, body.points, body.reason)
-    answer = {
-        "adjustment_id": done.adjustment_id,
-        "member_id": done.member_id,
-        "points": done.points,
-        "reason": done.reason,
-        "at": clock.iso(done.at),
-        "cause": f"adjustment:{done.adjustment_id}",
-    }
-    return json_response(answer, 201 if created else 200)
+    answer = responses.Adjustment(
+        adjustment_id=done.adjustment_id,
+        member_id=done.member_id,
+        points=done.points,
+        reason=done.reason,
+        at=clock.iso(done.at),
+        cause=f"adjustment:{done.adjustment_id}",
+    )
+    return json_response(answer.model_dump(mode="json"), 201 if created else 200)

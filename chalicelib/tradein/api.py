@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from chalice import Blueprint
 from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
-from chalicelib import clock
+from chalicelib import clock, pager
 from chalicelib.address import AddressIn
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
-from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.http import Body, json_response, limit_param, parse, query
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
@@ -224,8 +224,8 @@ def disqualify(claim_number: str):  # type: ignore[no-untyped-def]
 def payouts():  # type: ignore[no-untyped-def]
     request = bp.current_request
     require(request, "backoffice")
-    items, last = service.list_payouts(limit_param(request), decode_cursor(query(request, "cursor")))
-    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+    items, last = service.list_payouts(limit_param(request), pager.decode(query(request, "cursor"), "payouts"))
+    return json_response({"items": items, "next_cursor": pager.encode(last, "payouts")})
 
 
 @bp.route("/backoffice/payouts/{batch_id}/failed", methods=["POST"])

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import clock
+from chalicelib import clock, pager
 from chalicelib.config import settings
 from chalicelib.db import client
 from chalicelib.errors import BadRequest, NotFound
@@ -125,9 +126,9 @@ def _sources(q: str) -> list[tuple[str, str]]:
 def _index_page(
     source: str, value: str, limit: int, start: dict[str, Any] | None
 ) -> tuple[Iterator[str], dict[str, Any] | None]:
-    result = _INDEXES[source][1].query(value, limit=limit, last_evaluated_key=start)
-    numbers = [item.claim_number for item in result]
-    return iter(numbers), result.last_evaluated_key
+    attribute, index = _INDEXES[source]
+    found, last = pager.page(partial(index.query, value), limit, start, ("claim_number", "registered_at", attribute))
+    return iter(item.claim_number for item in found), last
 
 
 def search_claims(

@@ -5,15 +5,16 @@ Every route needs the role `backoffice` (member and POS tokens get 403).
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import AwareDatetime, Field, StrictFloat, StrictInt
 
-from chalicelib import clock
+from chalicelib import clock, pager
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
-from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
+from chalicelib.http import Body, json_response, limit_param, parse, query
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
@@ -70,8 +71,10 @@ def put_campaign(campaign_id: str):  # type: ignore[no-untyped-def]
 def list_campaigns():  # type: ignore[no-untyped-def]
     request = bp.current_request
     require(request, "backoffice")
-    items, last = campaigns.list_for_backoffice(limit_param(request), decode_cursor(query(request, "cursor")))
-    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+    items, last = campaigns.list_for_backoffice(
+        limit_param(request), pager.decode(query(request, "cursor"), "campaigns")
+    )
+    return json_response({"items": items, "next_cursor": pager.encode(last, "campaigns")})
 
 
 @bp.route("/backoffice/claims", methods=["GET"])
@@ -84,12 +87,14 @@ def claims():  # type: ignore[no-untyped-def]
     q = (query(request, "q") or "").strip()
     if len(q) > 254:
         raise BadRequest("INVALID_QUERY", "q is at most 254 characters")
-    limit, cursor = limit_param(request), decode_cursor(query(request, "cursor"))
+    # A cursor belongs to one status filter and one search; the search text shows only as a hash.
+    scope = f"claims:{status or ''}:{hashlib.sha256(q.lower().encode()).hexdigest()[:32] if q else ''}"
+    limit, cursor = limit_param(request), pager.decode(query(request, "cursor"), scope)
     if q:
         items, last = backoffice.search_claims(q, status, limit, cursor)
     else:
         items, last = backoffice.list_claims(status, limit, cursor)
-    return json_response({"items": items, "next_cursor": encode_cursor(last)})
+    return json_response({"items": items, "next_cursor": pager.encode(last, scope)})
 
 
 @bp.route("/backoffice/claims/{claim_number}", methods=["GET"])

@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
+from functools import partial
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock
+from chalicelib import clock, pager
 from chalicelib.db import connection
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.observability import logger
@@ -265,11 +266,11 @@ def list_for_backoffice(
     from chalicelib.tradein.service import _start_key  # the cursor check every trade-in list uses
 
     start = _start_key(cursor, {"scope": CAMPAIGN_SCOPE, "campaign_id": None})
-    result = CampaignModel.query(CAMPAIGN_SCOPE, limit=limit, last_evaluated_key=start)
-    page = [store.campaign_from_item(item) for item in result]
+    found, last = pager.page(partial(CampaignModel.query, CAMPAIGN_SCOPE), limit, start, ("scope", "campaign_id"))
+    page = [store.campaign_from_item(item) for item in found]
     by_campaign = counts.counts([c.campaign_id for c in page])
     items = [{**terms_json(c), "claims": by_campaign[c.campaign_id]} for c in page]
-    return items, result.last_evaluated_key
+    return items, last
 
 
 def list_campaigns(today: date) -> list[dict[str, Any]]:

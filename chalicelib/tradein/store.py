@@ -10,13 +10,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock
+from chalicelib import clock, pager
 from chalicelib.address import Address
 from chalicelib.config import settings
 from chalicelib.db import connection, set_value
@@ -296,9 +297,9 @@ def list_claims(
     status: str, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[rules.Claim], dict[str, Any] | None]:
     """One page of claims in a status, oldest registration first."""
-    result = ClaimModel.status_index.query(status, limit=limit, last_evaluated_key=start_key)
-    items = [_claim(item) for item in result]
-    return items, result.last_evaluated_key
+    query = partial(ClaimModel.status_index.query, status)
+    found, last = pager.page(query, limit, start_key, ("claim_number", "registered_at", "status"))
+    return [_claim(item) for item in found], last
 
 
 # --- claims: writes ------------------------------------------------------------------------------
@@ -480,9 +481,9 @@ def get_batch(batch_id: str) -> dict[str, Any] | None:
 
 def list_batches(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Payout batches, newest first."""
-    result = PayoutBatchModel.query(BATCH_SCOPE, scan_index_forward=False, limit=limit, last_evaluated_key=start_key)
-    items = [_batch(item) for item in result]
-    return items, result.last_evaluated_key
+    query = partial(PayoutBatchModel.query, BATCH_SCOPE, scan_index_forward=False)
+    found, last = pager.page(query, limit, start_key, ("scope", "batch_id"))
+    return [_batch(item) for item in found], last
 
 
 def schedule_batch(

@@ -79,7 +79,10 @@ def test_openapi_document_is_valid_and_lists_every_route(api):
     assert status == 200
     validate(doc)
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops if method != "parameters"}
-    assert documented == _app_routes()
+    assert _app_routes() - documented == set(), "routes missing from the document"
+    assert documented - _app_routes() == set(), "documented operations without a route"
+    operation_ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]
+    assert len(operation_ids) == len(set(operation_ids)), "operationIds are unique"
 
 
 @pytest.mark.parametrize("path", sorted({p for p, _ in _app_routes()}))

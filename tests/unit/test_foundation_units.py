@@ -14,10 +14,9 @@ import pytest
 from chalice.app import Request
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib import auth, clock
+from chalicelib import auth, clock, pager
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Forbidden, Unauthorized
-from chalicelib.http import decode_cursor, encode_cursor
 from chalicelib.ids import READABLE, random_code
 
 
@@ -227,10 +226,24 @@ def test_random_codes_use_only_unambiguous_characters():
 
 def test_cursor_roundtrip_and_garbage():
     key = {"pk": {"S": "m#1"}, "sk": {"S": "h#2"}}
-    assert decode_cursor(encode_cursor(key)) == key
-    assert encode_cursor(None) is None
+    cursor = pager.encode(key, "history:m-1")
+    assert pager.decode(cursor, "history:m-1") == key
+    assert pager.encode(None, "history:m-1") is None and pager.decode(None, "history:m-1") is None
+    payload, signature = cursor.split(".")
+    forged = pager._b64(b'{"key":{"pk":{"S":"m#2"}},"list":"history:m-1"}')
+    for bad in ("!!not-a-cursor", cursor[:-3], payload, f"{payload}.", f"{forged}.{signature}", cursor + "x"):
+        with pytest.raises(BadRequest) as refused:
+            pager.decode(bad, "history:m-1")
+        assert refused.value.code == "INVALID_CURSOR"
+    with pytest.raises(BadRequest):  # another list's (or another member's) cursor
+        pager.decode(cursor, "history:m-2")
+
+
+def test_cursors_are_signed_with_the_configured_secret(monkeypatch):
+    cursor = pager.encode({"pk": {"S": "x"}}, "runs:nightly_loyalty")
+    monkeypatch.setenv("CURSOR_SECRET", "another-secret-another-secret-another")
     with pytest.raises(BadRequest):
-        decode_cursor("!!not-a-cursor")
+        pager.decode(cursor, "runs:nightly_loyalty")
 
 
 @pytest.mark.rule("G4")
