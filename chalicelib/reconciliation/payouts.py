@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.tradein import store as tradein_store
+from chalicelib.tradein import payout_store as tradein_payouts
 
 METRIC = "PayoutBatchOverdue"
 REASON = "PAYOUT_NOT_PAID_ON_DATE"
@@ -25,7 +25,7 @@ def overdue(batches: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
 
 
 def check_payouts(as_of: date) -> dict[str, Any]:
-    batches, _ = tradein_store.list_batches(100, None)
+    batches, _ = tradein_payouts.list_batches(100, None)
     late = overdue(batches, as_of)
     summary: dict[str, Any] = {"payout_batches_overdue": len(late)}
     if late:

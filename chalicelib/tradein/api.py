@@ -14,7 +14,9 @@ from chalicelib.address import AddressIn
 from chalicelib.auth import require
 from chalicelib.errors import BadRequest
 from chalicelib.http import Body, decode_cursor, encode_cursor, json_response, limit_param, parse, query
-from chalicelib.tradein import campaigns, rules, service
+from chalicelib.tradein import campaigns, participant, registration, rules
+from chalicelib.tradein import inspection as inspections
+from chalicelib.tradein import payouts as payout_batches
 
 bp = Blueprint(__name__)
 
@@ -82,8 +84,8 @@ class RegistrationIn(Body):
     declarations: DeclarationsIn
     proof_content_type: ContentType = "application/pdf"
 
-    def to_registration(self) -> service.Registration:
-        return service.Registration(
+    def to_registration(self) -> registration.Registration:
+        return registration.Registration(
             campaign_id=self.campaign_id,
             receipt_id=self.receipt_id,
             laptop_line_id=self.laptop_line_id,
@@ -163,7 +165,7 @@ def register_claim():  # type: ignore[no-untyped-def]
 
 @bp.route("/tradein/claims/{claim_number}", methods=["GET"])
 def track_claim(claim_number: str):  # type: ignore[no-untyped-def]
-    return json_response(service.track_claim(claim_number, _postcode_param()))
+    return json_response(participant.track_claim(claim_number, _postcode_param()))
 
 
 @bp.route("/tradein/claims/{claim_number}", methods=["PATCH"])
@@ -171,20 +173,20 @@ def complete_claim(claim_number: str):  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, CompletionIn)
     bank = body.participant
     return json_response(
-        service.complete_claim(claim_number, body.postcode, bank.iban, bank.account_holder, clock.now())
+        participant.complete_claim(claim_number, body.postcode, bank.iban, bank.account_holder, clock.now())
     )
 
 
 @bp.route("/tradein/claims/{claim_number}/upload", methods=["POST"])
 def fresh_upload(claim_number: str):  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, UploadIn)
-    return json_response(service.fresh_upload(claim_number, body.postcode, body.proof_content_type, clock.now()))
+    return json_response(participant.fresh_upload(claim_number, body.postcode, body.proof_content_type, clock.now()))
 
 
 @bp.route("/tradein/claims/{claim_number}/return-request", methods=["POST"])
 def request_return(claim_number: str):  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, PostcodeIn)
-    return json_response(service.request_return(claim_number, body.postcode, clock.now()))
+    return json_response(participant.request_return(claim_number, body.postcode, clock.now()))
 
 
 # --- back office -----------------------------------------------------------------------------------
@@ -194,28 +196,28 @@ def request_return(claim_number: str):  # type: ignore[no-untyped-def]
 def device_received(claim_number: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, DeviceReceivedIn)
-    return json_response(service.device_received(claim_number, body.received_on, clock.now()))
+    return json_response(inspections.device_received(claim_number, body.received_on, clock.now()))
 
 
 @bp.route("/backoffice/claims/{claim_number}/inspection", methods=["POST"])
 def inspection(claim_number: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, InspectionIn)
-    return json_response(service.inspect(claim_number, body.outcome, body.reward_cents, body.reason, clock.now()))
+    return json_response(inspections.inspect(claim_number, body.outcome, body.reward_cents, body.reason, clock.now()))
 
 
 @bp.route("/backoffice/claims/{claim_number}/disqualify", methods=["POST"])
 def disqualify(claim_number: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, ReasonIn)
-    return json_response(service.disqualify(claim_number, body.reason.strip(), clock.now()))
+    return json_response(inspections.disqualify(claim_number, body.reason.strip(), clock.now()))
 
 
 @bp.route("/backoffice/payouts", methods=["GET"])
 def payouts():  # type: ignore[no-untyped-def]
     request = bp.current_request
     require(request, "backoffice")
-    items, last = service.list_payouts(limit_param(request), decode_cursor(query(request, "cursor")))
+    items, last = payout_batches.list_payouts(limit_param(request), decode_cursor(query(request, "cursor")))
     return json_response({"items": items, "next_cursor": encode_cursor(last)})
 
 
@@ -223,4 +225,4 @@ def payouts():  # type: ignore[no-untyped-def]
 def payout_failed(batch_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, ReasonIn)
-    return json_response(service.batch_failed(batch_id, body.reason.strip(), clock.now()))
+    return json_response(payout_batches.batch_failed(batch_id, body.reason.strip(), clock.now()))

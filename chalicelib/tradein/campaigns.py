@@ -24,7 +24,7 @@ from chalicelib import clock
 from chalicelib.db import connection
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.observability import logger
-from chalicelib.tradein import counts, rules, store
+from chalicelib.tradein import counts, rules, store, views
 from chalicelib.tradein.models import CAMPAIGN_SCOPE, CampaignModel, ClaimKeyModel
 
 SEED_CAMPAIGN_ID = "meer-laptop-2017"
@@ -262,9 +262,7 @@ def list_for_backoffice(
     limit: int, cursor: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Every campaign with its claim counts by status, from the counters (no claim is read)."""
-    from chalicelib.tradein.service import _start_key  # the cursor check every trade-in list uses
-
-    start = _start_key(cursor, {"scope": CAMPAIGN_SCOPE, "campaign_id": None})
+    start = views.start_key(cursor, {"scope": CAMPAIGN_SCOPE, "campaign_id": None})
     result = CampaignModel.query(CAMPAIGN_SCOPE, limit=limit, last_evaluated_key=start)
     page = [store.campaign_from_item(item) for item in result]
     by_campaign = counts.counts([c.campaign_id for c in page])

@@ -6,7 +6,7 @@ race never overwrite each other silently, the loser gets `StaleClaim`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,13 +21,11 @@ from chalicelib.db import connection, set_value
 from chalicelib.errors import Conflict
 from chalicelib.tradein import counts, rules
 from chalicelib.tradein.models import (
-    BATCH_SCOPE,
     CAMPAIGN_SCOPE,
     OUTBOX_PENDING,
     CampaignModel,
     ClaimKeyModel,
     ClaimModel,
-    PayoutBatchModel,
     TimelineAttribute,
 )
 
@@ -227,12 +225,12 @@ def _state(claim: rules.Claim, today: date) -> dict[str, Any]:
 _MAX_ID_BYTES = 256
 
 
-def _plausible_id(value: str) -> bool:
+def plausible_id(value: str) -> bool:
     return 0 < len(value.encode()) <= _MAX_ID_BYTES
 
 
 def get_claim(claim_number: str) -> rules.Claim | None:
-    if not _plausible_id(claim_number):
+    if not plausible_id(claim_number):
         return None
     try:
         return _claim(ClaimModel.get(claim_number, consistent_read=True))
@@ -252,7 +250,7 @@ def claim_for_participant(claim_number: str, lookup_key: str) -> rules.Claim | N
     """T14: a claim by its participant look-up key (`rules.tracking_key` of the number and the
     postcode). A wrong postcode and an unknown number are the same miss: one GetItem that finds
     nothing. A number no claim can have (empty, huge) is not looked up at all."""
-    if not _plausible_id(claim_number):
+    if not plausible_id(claim_number):
         return None
     number = claim_number_for(lookup_key)
     return get_claim(number) if number else None
@@ -289,7 +287,7 @@ def list_claims(
 # --- claims: writes ------------------------------------------------------------------------------
 
 
-def _update_args(
+def claim_update_args(
     before: rules.Claim, after: rules.Claim, entries: list[rules.TimelineEntry], today: date
 ) -> tuple[ClaimModel, list[Action], Any]:
     actions: list[Action] = []
@@ -302,7 +300,7 @@ def _update_args(
     return ClaimModel(before.claim_number), actions, condition
 
 
-def _cancellation_codes(exc: TransactWriteError) -> list[str | None]:
+def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
     return [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
 
 
@@ -338,7 +336,7 @@ def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
                 )
             counts.add_to(tx, [(claim.campaign_id, None, claim.status)])
     except TransactWriteError as exc:
-        codes = _cancellation_codes(exc)
+        codes = cancellation_codes(exc)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise ClaimNumberTaken() from None
         if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes:
@@ -367,7 +365,7 @@ def save_change(
     `claim_key`, when given, is a uniqueness item (a proof's hash, T13) created in the same
     transaction. Raises StaleClaim when the claim (or the key) was taken first.
     """
-    model, actions, condition = _update_args(before, after, entries, today)
+    model, actions, condition = claim_update_args(before, after, entries, today)
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.update(model, actions, condition=condition)
@@ -378,7 +376,7 @@ def save_change(
                 )
             counts.add_to(tx, counts.claim_moves([(before, after)]))
     except TransactWriteError as exc:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(cancellation_codes(exc)):
             raise StaleClaim(before.claim_number) from None
         raise
     return replace(after, timeline=before.timeline + tuple(entries))
@@ -436,102 +434,3 @@ def release_email(key: str, token: str) -> None:
 def mark_email_sent(key: str, now: datetime) -> None:
     """SES accepted the e-mail: it is never sent again, whatever happens to the strike after."""
     ClaimKeyModel(key).update(actions=[ClaimKeyModel.sent_at.set(_utc(now))])
-
-
-# --- payouts -------------------------------------------------------------------------------------
-
-
-def _batch(item: PayoutBatchModel) -> dict[str, Any]:
-    return {
-        "batch_id": item.batch_id,
-        "status": item.status,
-        "execution_date": item.execution_date,
-        "created_on": item.created_on,
-        "claims": list(item.claim_numbers),
-        "total_cents": int(item.total_cents),
-        "file_key": item.file_key,
-        "reason": item.reason,
-    }
-
-
-def get_batch(batch_id: str) -> dict[str, Any] | None:
-    if not _plausible_id(batch_id):
-        return None
-    try:
-        return _batch(PayoutBatchModel.get(BATCH_SCOPE, batch_id, consistent_read=True))
-    except DoesNotExist:
-        return None
-
-
-def list_batches(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Payout batches, newest first."""
-    result = PayoutBatchModel.query(BATCH_SCOPE, scan_index_forward=False, limit=limit, last_evaluated_key=start_key)
-    items = [_batch(item) for item in result]
-    return items, result.last_evaluated_key
-
-
-def schedule_batch(
-    batch: dict[str, Any], changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]], today: date
-) -> None:
-    """Create a payout batch and move its claims to `payout_scheduled` in one transaction (T11).
-
-    Raises StaleClaim when the batch exists already or a claim changed meanwhile.
-    """
-    item = PayoutBatchModel(
-        BATCH_SCOPE,
-        batch["batch_id"],
-        status="scheduled",
-        execution_date=batch["execution_date"],
-        created_on=batch["created_on"],
-        claim_numbers=batch["claims"],
-        total_cents=batch["total_cents"],
-        file_key=batch["file_key"],
-    )
-    _batch_transaction(
-        batch["batch_id"],
-        lambda tx: tx.save(item, condition=PayoutBatchModel.batch_id.does_not_exist()),
-        changes,
-        today,
-    )
-
-
-def set_batch_status(
-    batch_id: str,
-    expected: str,
-    status: str,
-    reason: str | None,
-    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
-    today: date,
-) -> None:
-    """Move a batch from `expected` to `status` together with its claims' changes (T11)."""
-    actions: list[Action] = [
-        PayoutBatchModel.status.set(status),
-        PayoutBatchModel.reason.remove() if reason is None else PayoutBatchModel.reason.set(reason),
-    ]
-    _batch_transaction(
-        batch_id,
-        lambda tx: tx.update(
-            PayoutBatchModel(BATCH_SCOPE, batch_id), actions, condition=PayoutBatchModel.status == expected
-        ),
-        changes,
-        today,
-    )
-
-
-def _batch_transaction(
-    batch_id: str,
-    write_batch: Callable[[TransactWrite], object],
-    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
-    today: date,
-) -> None:
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            write_batch(tx)
-            for before, after, entry in changes:
-                model, actions, claim_condition = _update_args(before, after, [entry], today)
-                tx.update(model, actions, condition=claim_condition)
-            counts.add_to(tx, counts.claim_moves((before, after) for before, after, _ in changes))
-    except TransactWriteError as exc:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
-            raise StaleClaim(batch_id) from None
-        raise

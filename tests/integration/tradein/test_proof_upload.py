@@ -7,7 +7,7 @@ import pytest
 from chalicelib import mail
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
-from chalicelib.tradein import jobs, service
+from chalicelib.tradein import jobs, lifecycle
 from tests.integration.tradein.helpers import PDF, PNG, claim, other_address, sent_messages, subjects
 
 
@@ -96,7 +96,7 @@ def test_an_interrupted_upload_is_finished_and_confirmed_by_the_nightly_run(trad
     def crash(*args, **kwargs):
         raise RuntimeError("lambda timed out")
 
-    monkeypatch.setattr(service, "_review", crash)
+    monkeypatch.setattr(lifecycle, "review", crash)
     answer = tradein.upload(number)
     assert answer["failed"] == 1 and answer["failures"][0]["reason"] == "proof_uploaded: RuntimeError"
     assert claim(number).status == "under_review"

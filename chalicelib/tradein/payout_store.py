@@ -1,0 +1,115 @@
+"""Payout batches of the trade-in domain (T11): reads, and the transactions that write a batch
+together with its claims' changes (the claims' side is `store`'s conditional update)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.db import connection
+from chalicelib.tradein import counts, rules
+from chalicelib.tradein.models import BATCH_SCOPE, PayoutBatchModel
+from chalicelib.tradein.store import StaleClaim, cancellation_codes, claim_update_args, plausible_id
+
+__all__ = ["BATCH_SCOPE", "get_batch", "list_batches", "schedule_batch", "set_batch_status"]
+
+
+def _batch(item: PayoutBatchModel) -> dict[str, Any]:
+    return {
+        "batch_id": item.batch_id,
+        "status": item.status,
+        "execution_date": item.execution_date,
+        "created_on": item.created_on,
+        "claims": list(item.claim_numbers),
+        "total_cents": int(item.total_cents),
+        "file_key": item.file_key,
+        "reason": item.reason,
+    }
+
+
+def get_batch(batch_id: str) -> dict[str, Any] | None:
+    if not plausible_id(batch_id):
+        return None
+    try:
+        return _batch(PayoutBatchModel.get(BATCH_SCOPE, batch_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def list_batches(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Payout batches, newest first."""
+    result = PayoutBatchModel.query(BATCH_SCOPE, scan_index_forward=False, limit=limit, last_evaluated_key=start_key)
+    items = [_batch(item) for item in result]
+    return items, result.last_evaluated_key
+
+
+def schedule_batch(
+    batch: dict[str, Any], changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]], today: date
+) -> None:
+    """Create a payout batch and move its claims to `payout_scheduled` in one transaction (T11).
+
+    Raises StaleClaim when the batch exists already or a claim changed meanwhile.
+    """
+    item = PayoutBatchModel(
+        BATCH_SCOPE,
+        batch["batch_id"],
+        status="scheduled",
+        execution_date=batch["execution_date"],
+        created_on=batch["created_on"],
+        claim_numbers=batch["claims"],
+        total_cents=batch["total_cents"],
+        file_key=batch["file_key"],
+    )
+    _batch_transaction(
+        batch["batch_id"],
+        lambda tx: tx.save(item, condition=PayoutBatchModel.batch_id.does_not_exist()),
+        changes,
+        today,
+    )
+
+
+def set_batch_status(
+    batch_id: str,
+    expected: str,
+    status: str,
+    reason: str | None,
+    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
+    today: date,
+) -> None:
+    """Move a batch from `expected` to `status` together with its claims' changes (T11)."""
+    actions: list[Action] = [
+        PayoutBatchModel.status.set(status),
+        PayoutBatchModel.reason.remove() if reason is None else PayoutBatchModel.reason.set(reason),
+    ]
+    _batch_transaction(
+        batch_id,
+        lambda tx: tx.update(
+            PayoutBatchModel(BATCH_SCOPE, batch_id), actions, condition=PayoutBatchModel.status == expected
+        ),
+        changes,
+        today,
+    )
+
+
+def _batch_transaction(
+    batch_id: str,
+    write_batch: Callable[[TransactWrite], object],
+    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
+    today: date,
+) -> None:
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            write_batch(tx)
+            for before, after, entry in changes:
+                model, actions, claim_condition = claim_update_args(before, after, [entry], today)
+                tx.update(model, actions, condition=claim_condition)
+            counts.add_to(tx, counts.claim_moves((before, after) for before, after, _ in changes))
+    except TransactWriteError as exc:
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(cancellation_codes(exc)):
+            raise StaleClaim(batch_id) from None
+        raise
