@@ -17,11 +17,10 @@ from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock
-from chalicelib.db import connection
+from chalicelib.db import TransactionCancelled, transaction
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.observability import logger
 from chalicelib.tradein import counts, rules, store, views
@@ -197,7 +196,7 @@ def _write(campaign: rules.Campaign, read_version: int | None, guard_claims: boo
         CampaignModel.campaign_id.does_not_exist() if read_version is None else CampaignModel.version == read_version
     )
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             tx.save(item, condition=condition)
             if guard_claims:
                 tx.condition_check(
@@ -205,8 +204,8 @@ def _write(campaign: rules.Campaign, read_version: int | None, guard_claims: boo
                     counts.counter_key(campaign.campaign_id, counts.ALL),
                     condition=ClaimKeyModel.count.does_not_exist() | (ClaimKeyModel.count == 0),
                 )
-    except TransactWriteError as exc:
-        codes = [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+    except TransactionCancelled as exc:
+        codes = list(exc.args[0])
         # DynamoDB answers in request order, and PynamoDB sends condition checks before puts.
         check, put = (codes[0], codes[1]) if guard_claims and len(codes) == 2 else (None, codes[0] if codes else None)
         if put == "ConditionalCheckFailed" or "TransactionConflict" in codes:

@@ -14,6 +14,7 @@ from chalicelib.tradein.lifecycle import claim_or_404
 from chalicelib.tradein.store import StaleClaim
 
 
+@lifecycle.answers
 def device_received(claim_number: str, received_on: date, now: datetime) -> dict[str, Any]:
     """T8: the old laptop arrived. By day 60 → `device_received` with an e-mail; later → `rejected`
     (the call still succeeds), and the participant may ask for it back (T10)."""
@@ -47,6 +48,7 @@ def device_received(claim_number: str, received_on: date, now: datetime) -> dict
     return views.backoffice_json(lifecycle.flush(claim, now))
 
 
+@lifecycle.answers
 def inspect(
     claim_number: str, outcome: rules.Outcome, reward_cents: int | None, reason: str | None, now: datetime
 ) -> dict[str, Any]:
@@ -100,6 +102,7 @@ def inspect(
     return views.backoffice_json(lifecycle.flush(claim, now))
 
 
+@lifecycle.answers
 def disqualify(claim_number: str, reason: str, now: datetime) -> dict[str, Any]:
     """T13: the organiser disqualifies a claim; the decision is final."""
     claim = claim_or_404(claim_number)
@@ -115,6 +118,7 @@ def disqualify(claim_number: str, reason: str, now: datetime) -> dict[str, Any]:
 # --- T12: the new laptop returned ----------------------------------------------------------------
 
 
+@lifecycle.answers
 def void_for_return(event: ReceiptReturned) -> list[str]:
     """Void claims whose new laptop was returned (T12); returns their claim numbers.
 

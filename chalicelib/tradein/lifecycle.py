@@ -9,10 +9,12 @@ timeline entry; the nightly run sends whatever an interrupted run left owed (T6)
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from chalicelib import clock, mail
 from chalicelib.config import settings
@@ -21,6 +23,9 @@ from chalicelib.observability import logger
 from chalicelib.tradein import documents, eligibility, emails, files, payout_store, rules, store
 from chalicelib.tradein.masking import mask_iban
 from chalicelib.tradein.store import StaleClaim
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DATE_FACTS = frozenset(
     {"upload_by", "ship_by", "complete_by", "return_request_by", "received_on", "deadline", "execution_date"}
@@ -37,6 +42,22 @@ def policy() -> rules.ClaimPolicy:
         payout_within_days=cfg.tradein_payout_within_days,
         ip_velocity_per_day=cfg.tradein_ip_velocity_per_day,
     )
+
+
+def answers(use_case: Callable[P, R]) -> Callable[P, R]:
+    """What the client hears when a claim changed under a use case and its retries ran out:
+    409 CLAIM_CHANGED (read it again). The store only says so (StaleClaim)."""
+
+    @functools.wraps(use_case)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return use_case(*args, **kwargs)
+        except StaleClaim as exc:
+            raise Conflict(
+                "CLAIM_CHANGED", "The claim changed meanwhile; read it again", {"reference": exc.reference}
+            ) from None
+
+    return run
 
 
 def refuse(refusal: rules.Refusal | None) -> None:
@@ -339,9 +360,7 @@ def move_to_batch(
             outbox=(*claim.outbox, item),
         )
         changes.append((claim, after, rules.TimelineEntry(now, "payout_scheduled", "status", batch["batch_id"])))
-    try:
-        payout_store.schedule_batch(batch, changes, today)
-    except StaleClaim:
+    if not payout_store.schedule_batch(batch, changes, today):
         return None
     return [replace(after, timeline=(*before.timeline, entry)) for before, after, entry in changes]
 
@@ -372,5 +391,6 @@ def back_from_batch(batch: dict[str, Any], reason: str, now: datetime) -> int:
             success_notified_on=claim.success_notified_on or today,
         )
         changes.append((claim, after, rules.TimelineEntry(now, target, "status", f"PAYOUT_FAILED {batch_id}")))
-    payout_store.set_batch_status(batch_id, "scheduled", "failed", reason, changes, today)
+    if not payout_store.set_batch_status(batch_id, "scheduled", "failed", reason, changes, today):
+        raise StaleClaim(batch_id)
     return len(changes)

@@ -38,6 +38,7 @@ def fresh_upload(claim_number: str, postcode: str, content_type: str, now: datet
     return views.upload_json(claim, files.presigned_upload(claim.claim_number, content_type, now))
 
 
+@lifecycle.answers
 def complete_claim(
     claim_number: str, postcode: str, iban: str | None, account_holder: str | None, now: datetime
 ) -> dict[str, Any]:
@@ -86,6 +87,7 @@ def _completed_with(claim: rules.Claim, iban: str | None, account_holder: str | 
     )
 
 
+@lifecycle.answers
 def request_return(claim_number: str, postcode: str, now: datetime) -> dict[str, Any]:
     """T10: after a rejection the participant may ask for the old laptop back within 14 working
     days (200); a retry of that request answers the same (200); anything else is 422, also after

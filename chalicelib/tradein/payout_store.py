@@ -3,20 +3,20 @@ together with its claims' changes (the claims' side is `store`'s conditional upd
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.db import connection
+from chalicelib.db import TransactionCancelled, applied, transaction
 from chalicelib.tradein import counts, rules
-from chalicelib.tradein.models import BATCH_SCOPE, PayoutBatchModel
-from chalicelib.tradein.store import StaleClaim, cancellation_codes, claim_update_args, plausible_id
+from chalicelib.tradein.models import BATCH_DUE, BATCH_SCOPE, PayoutBatchModel
+from chalicelib.tradein.store import claim_update_args, plausible_id
 
-__all__ = ["BATCH_SCOPE", "get_batch", "list_batches", "schedule_batch", "set_batch_status"]
+__all__ = ["BATCH_SCOPE", "due_batches", "get_batch", "list_batches", "schedule_batch", "set_batch_status"]
 
 
 def _batch(item: PayoutBatchModel) -> dict[str, Any]:
@@ -48,12 +48,20 @@ def list_batches(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dic
     return items, result.last_evaluated_key
 
 
+def due_batches(on_or_before: date) -> Iterator[dict[str, Any]]:
+    """Scheduled batches whose execution date is on or before the day (`due_index`, a Query):
+    what settling has to look at, however many batches were paid before."""
+    condition = PayoutBatchModel.execution_date <= on_or_before.isoformat()
+    for item in PayoutBatchModel.due_index.query(BATCH_DUE, range_key_condition=condition):
+        yield _batch(item)
+
+
 def schedule_batch(
     batch: dict[str, Any], changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]], today: date
-) -> None:
+) -> bool:
     """Create a payout batch and move its claims to `payout_scheduled` in one transaction (T11).
 
-    Raises StaleClaim when the batch exists already or a claim changed meanwhile.
+    False (nothing written) when the batch exists already or a claim changed meanwhile.
     """
     item = PayoutBatchModel(
         BATCH_SCOPE,
@@ -64,12 +72,10 @@ def schedule_batch(
         claim_numbers=batch["claims"],
         total_cents=batch["total_cents"],
         file_key=batch["file_key"],
+        due_scope=BATCH_DUE,
     )
-    _batch_transaction(
-        batch["batch_id"],
-        lambda tx: tx.save(item, condition=PayoutBatchModel.batch_id.does_not_exist()),
-        changes,
-        today,
+    return _batch_transaction(
+        lambda tx: tx.save(item, condition=PayoutBatchModel.batch_id.does_not_exist()), changes, today
     )
 
 
@@ -80,36 +86,33 @@ def set_batch_status(
     reason: str | None,
     changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
     today: date,
-) -> None:
-    """Move a batch from `expected` to `status` together with its claims' changes (T11)."""
+) -> bool:
+    """Move a batch from `expected` to `status` together with its claims' changes (T11), in one
+    transaction; a batch alone is one conditional UpdateItem. False when a condition failed."""
     actions: list[Action] = [
         PayoutBatchModel.status.set(status),
         PayoutBatchModel.reason.remove() if reason is None else PayoutBatchModel.reason.set(reason),
+        PayoutBatchModel.due_scope.set(BATCH_DUE) if status == "scheduled" else PayoutBatchModel.due_scope.remove(),
     ]
-    _batch_transaction(
-        batch_id,
-        lambda tx: tx.update(
-            PayoutBatchModel(BATCH_SCOPE, batch_id), actions, condition=PayoutBatchModel.status == expected
-        ),
-        changes,
-        today,
-    )
+    item = PayoutBatchModel(BATCH_SCOPE, batch_id)
+    condition = PayoutBatchModel.status == expected
+    if not changes:
+        return applied(lambda: item.update(actions, condition=condition))
+    return _batch_transaction(lambda tx: tx.update(item, actions, condition=condition), changes, today)
 
 
 def _batch_transaction(
-    batch_id: str,
     write_batch: Callable[[TransactWrite], object],
     changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
     today: date,
-) -> None:
+) -> bool:
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             write_batch(tx)
             for before, after, entry in changes:
                 model, actions, claim_condition = claim_update_args(before, after, [entry], today)
                 tx.update(model, actions, condition=claim_condition)
             counts.add_to(tx, counts.claim_moves((before, after) for before, after, _ in changes))
-    except TransactWriteError as exc:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(cancellation_codes(exc)):
-            raise StaleClaim(batch_id) from None
-        raise
+    except TransactionCancelled:
+        return False
+    return True

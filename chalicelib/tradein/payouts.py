@@ -98,14 +98,18 @@ def _batch_id(today: date, claims: list[rules.Claim]) -> str:
 
 
 def mark_paid(today: date, now: datetime, failures: ItemFailures) -> int:
-    """T11: claims whose batch's execution date has come are `paid` (unless the batch failed)."""
+    """T11: claims whose batch's execution date has come are `paid` (unless the batch failed).
+    Each batch is read once per run, not once per claim."""
     paid = 0
+    batches: dict[str, dict[str, Any] | None] = {}
     for number in list(store.due_claim_numbers("payout_scheduled", today)):
         with failures.item("mark_paid", number):
             claim = lifecycle.current(number, "payout_scheduled")
             if claim is None or claim.payout_batch_id is None:
                 continue
-            batch = payout_store.get_batch(claim.payout_batch_id)
+            if claim.payout_batch_id not in batches:
+                batches[claim.payout_batch_id] = payout_store.get_batch(claim.payout_batch_id)
+            batch = batches[claim.payout_batch_id]
             if batch is None or batch["status"] == "failed":
                 continue
             try:
@@ -131,6 +135,7 @@ def list_payouts(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[s
     return [views.batch_json(b) for b in batches], last
 
 
+@lifecycle.answers
 def batch_failed(batch_id: str, reason: str, now: datetime) -> dict[str, Any]:
     """T11: the bank refused a batch: its claims go back to approved/revised and into the next batch."""
     batch = payout_store.get_batch(batch_id)
@@ -146,18 +151,15 @@ def batch_failed(batch_id: str, reason: str, now: datetime) -> dict[str, Any]:
 
 
 def settle_batches(today: date, failures: ItemFailures) -> int:
-    """Mark scheduled batches whose execution date has come, once all their claims are paid."""
+    """Mark scheduled batches whose execution date has come, once all their claims are paid.
+    Reads only the scheduled batches that are due (`payout_store.due_batches`), however old."""
     settled = 0
-    batches, _ = payout_store.list_batches(100, None)
-    for batch in batches:
+    for batch in list(payout_store.due_batches(today)):
         with failures.item("settle_batches", batch["batch_id"]):
-            if batch["status"] != "scheduled" or date.fromisoformat(batch["execution_date"]) > today:
+            if batch["status"] != "scheduled":
                 continue
             claims = [store.get_claim(n) for n in batch["claims"]]
-            if all(c is not None and c.status == "paid" for c in claims):
-                try:
-                    payout_store.set_batch_status(batch["batch_id"], "scheduled", "paid", None, [], today)
-                except StaleClaim:
-                    continue
+            all_paid = all(c is not None and c.status == "paid" for c in claims)
+            if all_paid and payout_store.set_batch_status(batch["batch_id"], "scheduled", "paid", None, [], today):
                 settled += 1
     return settled

@@ -33,6 +33,7 @@ class Registration:
     proof_content_type: str = "application/pdf"
 
 
+@lifecycle.answers
 def register_claim(
     registration: Registration, receipt: Receipt | None, client_ip: str, now: datetime
 ) -> tuple[dict[str, Any], bool]:
@@ -93,10 +94,15 @@ def register_claim(
             # commits or meets the uniqueness condition (T3).
             time.sleep(random.uniform(0.05, 0.2))  # noqa: S311 - jitter, not security
             continue
-        except Conflict:
+        except store.KeyTaken as taken:
             replayed = _replayed(registration, participant, keys[1], now)
             if replayed is None:
-                raise
+                raise Conflict(
+                    f"{taken.kind.upper()}_ALREADY_CLAIMED",
+                    "This address already has a claim in this campaign"
+                    if taken.kind == "address"
+                    else "This laptop has already been claimed",
+                ) from None
             return replayed, False
     else:
         raise Conflict("CLAIM_NUMBER_EXHAUSTED", "Could not allocate a claim number; try again")

@@ -11,14 +11,12 @@ from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.address import Address
-from chalicelib.db import connection, set_value
-from chalicelib.errors import Conflict
+from chalicelib.db import TransactionCancelled, applied, set_value, transaction
 from chalicelib.tradein import counts, rules
 from chalicelib.tradein.models import (
     CAMPAIGN_SCOPE,
@@ -30,11 +28,21 @@ from chalicelib.tradein.models import (
 )
 
 
-class StaleClaim(Conflict):
-    """The claim changed since it was read (or a condition of the same transaction failed)."""
+class StaleClaim(Exception):
+    """The claim changed since it was read (or a condition of the same transaction failed);
+    nothing was written. The use cases decide what the client hears (`lifecycle.answers`)."""
 
     def __init__(self, reference: str):
-        super().__init__("CLAIM_CHANGED", "The claim changed meanwhile; read it again", {"reference": reference})
+        super().__init__(reference)
+        self.reference = reference
+
+
+class KeyTaken(Exception):
+    """A uniqueness item (`address#…` or `purchase#…`, T3) is held by another claim."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.kind = key.split("#", 1)[0]
 
 
 class ClaimNumberTaken(Exception):
@@ -300,14 +308,10 @@ def claim_update_args(
     return ClaimModel(before.claim_number), actions, condition
 
 
-def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
-    return [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
-
-
 def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
     """Write a new claim and its uniqueness items in one transaction (T3).
 
-    Raises ClaimNumberTaken, or Conflict naming the uniqueness key that is already held.
+    Raises ClaimNumberTaken, Contended, or KeyTaken naming the uniqueness key already held.
     """
     item = ClaimModel(
         claim.claim_number,
@@ -328,28 +332,22 @@ def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
         if value is not None:
             setattr(item, name, value)
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             tx.save(item, condition=ClaimModel.claim_number.does_not_exist())
             for key in unique_keys:
                 tx.save(
                     ClaimKeyModel(key, claim_number=claim.claim_number), condition=ClaimKeyModel.key.does_not_exist()
                 )
             counts.add_to(tx, [(claim.campaign_id, None, claim.status)])
-    except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
+    except TransactionCancelled as exc:
+        codes = list(exc.args[0])
         if codes and codes[0] == "ConditionalCheckFailed":
             raise ClaimNumberTaken() from None
         if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes:
             raise Contended() from None
         for key, code in zip(unique_keys, codes[1:], strict=False):
             if code == "ConditionalCheckFailed":
-                kind = key.split("#", 1)[0]
-                raise Conflict(
-                    f"{kind.upper()}_ALREADY_CLAIMED",
-                    "This address already has a claim in this campaign"
-                    if kind == "address"
-                    else "This laptop has already been claimed",
-                ) from None
+                raise KeyTaken(key) from None
         raise
 
 
@@ -363,22 +361,27 @@ def save_change(
     """Write a claim's change (status, facts, timeline entries) if nobody changed it meanwhile.
 
     `claim_key`, when given, is a uniqueness item (a proof's hash, T13) created in the same
-    transaction. Raises StaleClaim when the claim (or the key) was taken first.
+    transaction. A change of the claim alone (no key, no status change: an e-mail struck, a flag)
+    is one conditional UpdateItem, half a transaction's write cost. Raises StaleClaim when the
+    claim (or the key) was taken first.
     """
     model, actions, condition = claim_update_args(before, after, entries, today)
+    moves = counts.claim_moves([(before, after)])
+    if not claim_key and not counts.deltas(moves):
+        if not applied(lambda: model.update(actions, condition=condition)):
+            raise StaleClaim(before.claim_number)
+        return replace(after, timeline=before.timeline + tuple(entries))
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             tx.update(model, actions, condition=condition)
             if claim_key:
                 tx.save(
                     ClaimKeyModel(claim_key, claim_number=before.claim_number),
                     condition=ClaimKeyModel.key.does_not_exist(),
                 )
-            counts.add_to(tx, counts.claim_moves([(before, after)]))
-    except TransactWriteError as exc:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(cancellation_codes(exc)):
-            raise StaleClaim(before.claim_number) from None
-        raise
+            counts.add_to(tx, moves)
+    except TransactionCancelled:
+        raise StaleClaim(before.claim_number) from None
     return replace(after, timeline=before.timeline + tuple(entries))
 
 
@@ -407,11 +410,7 @@ def claim_email(
     condition = ClaimKeyModel.key.does_not_exist() | (
         ClaimKeyModel.sent_at.does_not_exist() & (ClaimKeyModel.claimed_at < _utc(lease_from))
     )
-    try:
-        item.save(condition=condition)
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not applied(lambda: item.save(condition=condition)):
         try:
             held = ClaimKeyModel.get(key, consistent_read=True)
         except DoesNotExist:
@@ -424,11 +423,11 @@ def claim_email(
 
 def release_email(key: str, token: str) -> None:
     """Give up a claim whose send failed before SES took the e-mail: the next run may send it."""
-    try:
-        ClaimKeyModel(key).delete(condition=(ClaimKeyModel.token == token) & ClaimKeyModel.sent_at.does_not_exist())
-    except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    applied(
+        lambda: ClaimKeyModel(key).delete(
+            condition=(ClaimKeyModel.token == token) & ClaimKeyModel.sent_at.does_not_exist()
+        )
+    )
 
 
 def mark_email_sent(key: str, now: datetime) -> None:
