@@ -202,7 +202,7 @@ def _write(campaign: rules.Campaign, read_version: int | None, guard_claims: boo
                 tx.condition_check(
                     ClaimKeyModel,
                     counts.counter_key(campaign.campaign_id, counts.ALL),
-                    condition=ClaimKeyModel.count.does_not_exist() | (ClaimKeyModel.count == 0),
+                    condition=ClaimKeyModel.counter.does_not_exist() | (ClaimKeyModel.counter == 0),
                 )
     except TransactionCancelled as exc:
         codes = list(exc.args[0])

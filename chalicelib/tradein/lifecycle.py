@@ -22,6 +22,7 @@ from chalicelib.errors import Conflict, NotFound, Unprocessable
 from chalicelib.observability import logger
 from chalicelib.tradein import documents, eligibility, emails, files, payout_store, rules, store
 from chalicelib.tradein.masking import mask_iban
+from chalicelib.tradein.policy import claim_policy
 from chalicelib.tradein.store import StaleClaim
 
 P = ParamSpec("P")
@@ -34,14 +35,7 @@ DATE_FACTS = frozenset(
 
 def policy() -> rules.ClaimPolicy:
     """The claim policy as configured now (G5)."""
-    cfg = settings()
-    return rules.ClaimPolicy(
-        employee_email_domains=tuple(cfg.employee_email_domains),
-        incomplete_working_days=cfg.tradein_incomplete_working_days,
-        return_request_working_days=cfg.tradein_return_request_working_days,
-        payout_within_days=cfg.tradein_payout_within_days,
-        ip_velocity_per_day=cfg.tradein_ip_velocity_per_day,
-    )
+    return claim_policy()
 
 
 def answers(use_case: Callable[P, R]) -> Callable[P, R]:
@@ -98,7 +92,7 @@ def _outbox_item(claim: rules.Claim, kind: str, facts: dict[str, Any]) -> rules.
 
 def move(
     claim: rules.Claim,
-    target: str,
+    target: rules.Status,
     now: datetime,
     *,
     detail: str | None = None,

@@ -185,7 +185,8 @@ class ClaimKeyModel(Model):
 
     key = UnicodeAttribute(hash_key=True)
     claim_number = UnicodeAttribute(null=True)
-    count = NumberAttribute(null=True)
+    # `counter`, not `count`: that would shadow `Model.count()`; stored as "count" as before.
+    counter = NumberAttribute(null=True, attr_name="count")
     # `email#{claim}#{item}`: an outbox item claimed for sending (lease) and, once SES took it, sent.
     token = UnicodeAttribute(null=True)
     claimed_at = UnicodeAttribute(null=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from chalicelib.address import Address
 from chalicelib.tradein.workdays import add_working_days
@@ -57,6 +57,15 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     "disqualified": frozenset(),
 }
 STATUSES: tuple[str, ...] = tuple(TRANSITIONS)
+
+
+def status(value: str) -> Status:
+    """A stored status as the state machine's type; a value it does not know is refused."""
+    if value not in TRANSITIONS:
+        raise ValueError(f"unknown claim status {value!r}")
+    return cast(Status, value)
+
+
 # Statuses in which nothing more is expected of anyone: the claim no longer keeps its campaign open.
 SETTLED: frozenset[str] = frozenset({"return_requested", "paid", "lapsed", "void", "disqualified"})
 # Statuses whose claim still waits for the new laptop's return to matter (T12).
@@ -112,13 +121,14 @@ class Campaign:
 
 @dataclass(frozen=True)
 class ClaimPolicy:
-    """Claim handling values a retailer tunes (G5)."""
+    """Claim handling values a retailer tunes (G5). No defaults here: they live in
+    `chalicelib.config.Settings` only (`lifecycle.policy()`, tests via `tests.factories`)."""
 
-    employee_email_domains: tuple[str, ...] = ("mediamarkt.nl", "microsoft.com", "intel.com")
-    incomplete_working_days: int = 7
-    return_request_working_days: int = 14
-    payout_within_days: int = 30
-    ip_velocity_per_day: int = 3
+    employee_email_domains: tuple[str, ...]
+    incomplete_working_days: int
+    return_request_working_days: int
+    payout_within_days: int
+    ip_velocity_per_day: int
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,7 @@ class Refusal:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    status: str
+    status: Status
     event: str  # "status", "email", "flag", "proof_refused"
     detail: str | None = None
 
@@ -177,7 +187,7 @@ class Claim:
     campaign_id: str
     receipt_id: str
     laptop_line_id: str
-    status: str
+    status: Status
     version: int
     registered_at: datetime
     purchase_date: date
@@ -198,7 +208,7 @@ class Claim:
     reward_cents: int | None = None
     reason: str | None = None
     success_notified_on: date | None = None
-    approved_status: str | None = None
+    approved_status: Status | None = None
     payout_batch_id: str | None = None
     payout_attempt: int = 0
     execution_date: date | None = None

@@ -87,9 +87,9 @@ def campaign_from_item(item: CampaignModel) -> rules.Campaign:
         starts_at=datetime.fromisoformat(item.starts_at),
         ends_at=datetime.fromisoformat(item.ends_at),
         min_line_price_cents=int(item.min_line_price_cents),
-        excluded_brands=tuple(item.excluded_brands),
-        channels=tuple(item.channels),
-        store_ids=tuple(item.store_ids or ()),
+        excluded_brands=tuple(map(str, item.excluded_brands)),
+        channels=tuple(map(str, item.channels)),
+        store_ids=tuple(map(str, item.store_ids or ())),
         laptop_category=item.laptop_category,
         reward_cents=int(item.reward_cents),
         window_first_day=int(item.window_first_day),
@@ -150,7 +150,7 @@ def _claim(item: ClaimModel) -> rules.Claim:
         campaign_id=item.campaign_id,
         receipt_id=item.receipt_id,
         laptop_line_id=item.laptop_line_id,
-        status=item.status,
+        status=rules.status(item.status),
         version=int(item.version),
         registered_at=datetime.fromisoformat(item.registered_at),
         purchase_date=date.fromisoformat(item.purchase_date),
@@ -160,9 +160,10 @@ def _claim(item: ClaimModel) -> rules.Claim:
         registration_by=date.fromisoformat(item.registration_by),
         device_by=date.fromisoformat(item.device_by),
         timeline=tuple(
-            rules.TimelineEntry(datetime.fromisoformat(e.at), e.status, e.event, e.detail) for e in item.timeline or []
+            rules.TimelineEntry(datetime.fromisoformat(e.at), rules.status(e.status), e.event, e.detail)
+            for e in item.timeline or []
         ),
-        flags=tuple(item.flags or ()),
+        flags=tuple(map(str, item.flags or ())),
         proof_key=item.proof_key,
         proof_upload_key=item.proof_upload_key,
         proof_etag=item.proof_etag,
@@ -173,7 +174,7 @@ def _claim(item: ClaimModel) -> rules.Claim:
         reward_cents=int(item.reward_cents) if item.reward_cents is not None else None,
         reason=item.reason,
         success_notified_on=_date(item.success_notified_on),
-        approved_status=item.approved_status,
+        approved_status=rules.status(item.approved_status) if item.approved_status else None,
         payout_batch_id=item.payout_batch_id,
         payout_attempt=int(item.payout_attempt or 0),
         execution_date=_date(item.execution_date),
@@ -185,7 +186,9 @@ def _claim(item: ClaimModel) -> rules.Claim:
 
 
 def _entry(entry: rules.TimelineEntry) -> TimelineAttribute:
-    return TimelineAttribute(at=clock.iso(entry.at), status=entry.status, event=entry.event, detail=entry.detail)
+    return TimelineAttribute(  # type: ignore[no-untyped-call]
+        at=clock.iso(entry.at), status=entry.status, event=entry.event, detail=entry.detail
+    )
 
 
 def _iso(value: date | None) -> str | None:
@@ -388,8 +391,8 @@ def save_change(
 def count_ip(key: str) -> int:
     """Count one more registration for an IP address on a day; returns the new count (T13)."""
     item = ClaimKeyModel(key)
-    item.update(actions=[ClaimKeyModel.count.add(1)])
-    return int(item.count or 0)
+    item.update(actions=[ClaimKeyModel.counter.add(1)])
+    return int(item.counter or 0)
 
 
 # --- e-mails: claimed before sending, so that each goes out once -----------------------------

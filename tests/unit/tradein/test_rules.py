@@ -13,6 +13,7 @@ from chalicelib.clock import AMSTERDAM
 from chalicelib.sales import Line, Receipt
 from chalicelib.tradein import eligibility, rules
 from chalicelib.tradein.workdays import is_working_day
+from tests.factories import claim_policy
 
 CAMPAIGN = rules.Campaign(
     "c",
@@ -20,7 +21,7 @@ CAMPAIGN = rules.Campaign(
     datetime(2017, 8, 7, 0, 1, tzinfo=AMSTERDAM),
     datetime(2017, 8, 27, 23, 59, 59, tzinfo=AMSTERDAM),
 )
-POLICY = rules.ClaimPolicy()
+POLICY = claim_policy()
 ADDRESS = rules.Address("Damstraat", 12, "1012 JS", "Amsterdam", "NL", "a")
 PARTICIPANT = rules.Participant(
     "Jan", "Jansen", "jan@example.nl", "0612345678", date(1980, 5, 17), ADDRESS, "NL91ABNA0417164300", "J. Jansen"
@@ -143,7 +144,7 @@ def test_participant_refusals(changes, reason):
 
 @pytest.mark.rule("T4")
 def test_employee_domains_are_policy_and_declarations_are_all_required():
-    custom = rules.ClaimPolicy(employee_email_domains=("example.nl",))
+    custom = claim_policy(employee_email_domains=["example.nl"])
     assert (
         eligibility.check_participant(PARTICIPANT, TODAY, custom).details["problems"][0]["reason"] == "EMPLOYEE_DOMAIN"
     )
