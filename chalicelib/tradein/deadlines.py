@@ -41,7 +41,9 @@ def lapse_overdue(today: date, now: datetime, failures: ItemFailures) -> int:
 
 
 def finish_reviews(today: date, now: datetime, failures: ItemFailures) -> int:
-    """T6: decide claims an interrupted upload left `under_review`, so the e-mail is not late."""
+    """T6: decide claims left `under_review`, so the e-mail is not late. A proof upload attaches
+    and reviews in one write (`lifecycle.attach_proof`); claims attached by an earlier version in
+    two writes may still wait here."""
     done = 0
     for number in list(store.due_claim_numbers("under_review", today)):
         with failures.item("finish_reviews", number):

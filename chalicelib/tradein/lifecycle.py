@@ -312,6 +312,36 @@ def review(claim: rules.Claim, now: datetime) -> rules.Claim:
     return flush(moved, now)
 
 
+def attach_proof(
+    claim: rules.Claim, now: datetime, *, detail: str | None, claim_key: str | None, **proof: Any
+) -> rules.Claim:
+    """T6/T7: attach a checked proof and decide its review in one conditional write (one write
+    of the claim, not one per step): the claim passes `under_review` (on its timeline) on to
+    `awaiting_device` with the confirmation, or to `incomplete` with its e-mail and deadline."""
+    rules.check_transition(claim.status, "under_review")
+    attached = replace(claim, **proof)
+    missing = eligibility.missing_bank_details(attached.participant)
+    changes: dict[str, Any] = {}
+    if missing:
+        target: rules.Status = "incomplete"
+        deadline = rules.complete_by(clock.local_date(now), policy())
+        email: tuple[str, dict[str, Any]] = ("incomplete", {"missing": missing, "complete_by": deadline})
+        changes["complete_by"] = deadline
+    else:
+        target = "awaiting_device"
+        email = ("confirmation", {"ship_by": claim.device_by})
+    rules.check_transition("under_review", target)
+    outbox = (*claim.outbox, _outbox_item(claim, *email))
+    after = replace(attached, status=target, version=claim.version + 1, outbox=outbox, **changes)
+    entries = [
+        rules.TimelineEntry(now, "under_review", "status", detail),
+        rules.TimelineEntry(now, target, "status"),
+    ]
+    moved = store.save_change(claim, after, entries, clock.local_date(now), claim_key)
+    logger.info("claim moved", extra={"claim_number": claim.claim_number, "from": claim.status, "to": target})
+    return moved
+
+
 def resume(claim: rules.Claim, now: datetime) -> rules.Claim:
     """Finish what an interrupted or concurrent run left: a review not decided, e-mails not sent
     (T6). A run that loses a race to another one re-reads the claim and carries on from there."""

@@ -88,9 +88,8 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
             else claim.flags
         )
         try:
-            attached = lifecycle.move(
+            attached = lifecycle.attach_proof(
                 claim,
-                "under_review",
                 now,
                 detail=FLAG_DUPLICATE_PROOF if duplicate else None,
                 claim_key=None if first else f"proof#{digest}",
@@ -114,7 +113,7 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
     if duplicate:
         logger.warning("duplicate proof", extra={"claim_number": claim.claim_number, "first_claim": first})
     files.delete(bucket, key)  # the checked copy is the proof now
-    lifecycle.resume(attached, now)
+    lifecycle.flush(attached, now)
     return "attached"
 
 

@@ -97,3 +97,17 @@ def test_striking_a_sent_e_mail_is_one_conditional_update_not_a_transaction(trad
 
 def _now() -> datetime:
     return clock.now()
+
+
+@pytest.mark.rule("T6")
+def test_a_proof_upload_writes_the_claim_once_before_its_e_mail(tradein):
+    number = tradein.claim_for("R-1")
+    with count_requests() as seen:
+        assert tradein.upload(number)["attached"] == 1
+    ops = seen.of("dynamodb")
+    # The claim: one transaction (proof attached, review decided, counters, the proof's key); its
+    # e-mail: the lease (PutItem), the sent mark and the strike (UpdateItem each).
+    assert ops.get("TransactWriteItems") == 1, seen
+    assert ops.get("UpdateItem") == 2, seen
+    entries = [(e.event, e.status) for e in claim(number).timeline]
+    assert entries[-3:] == [("status", "under_review"), ("status", "awaiting_device"), ("email", "awaiting_device")]
