@@ -19,7 +19,8 @@ from chalicelib.errors import Conflict, Unprocessable
 from chalicelib.loyalty import service as loyalty
 from chalicelib.loyalty.rules import Member, StoredReturn
 from chalicelib.observability import logger
-from chalicelib.tradein import service as tradein
+from chalicelib.tradein import inspection as tradein_inspection
+from chalicelib.tradein import registration as tradein_registration
 
 # A transaction cancelled by a concurrent writer is planned again from fresh reads this often.
 MAX_ATTEMPTS = 3
@@ -92,7 +93,7 @@ def return_effect(name: str, event: events.ReceiptReturned) -> list[str]:
     if name == events.COUPON_RESTORE:
         return coupons.restore_for_return(event)
     if name == events.CLAIM_VOID:
-        return tradein.void_for_return(event)
+        return tradein_inspection.void_for_return(event)
     raise ValueError(f"unknown return effect {name!r}")
 
 
@@ -184,6 +185,10 @@ def merge(target_id: str, source_id: str) -> loyalty.MergeResult:
 # --- trade-in registration reads the laptop's receipt (T1) ------------------------------------
 
 
-def register_claim(registration: tradein.Registration, client_ip: str, now: datetime) -> tuple[dict[str, Any], bool]:
+def register_claim(
+    registration: tradein_registration.Registration, client_ip: str, now: datetime
+) -> tuple[dict[str, Any], bool]:
     """T1-T5 with the receipt of the laptop's purchase as loyalty holds it."""
-    return tradein.register_claim(registration, loyalty.get_receipt(registration.receipt_id), client_ip, now)
+    return tradein_registration.register_claim(
+        registration, loyalty.get_receipt(registration.receipt_id), client_ip, now
+    )

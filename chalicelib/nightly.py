@@ -22,15 +22,15 @@ JOBS = ("nightly_loyalty", "nightly_tradein")
 def _tradein_steps() -> dict[str, tuple[str, Callable[[date, datetime, Any], Any]]]:
     """Each trade-in step as one unit: its summary key and how it is called (with the run's
     ItemFailures, so one bad claim is recorded and the rest is done)."""
-    from chalicelib.tradein import service
+    from chalicelib.tradein import deadlines, payouts
 
     return {
-        "finish_reviews": ("reviews_finished", service.finish_reviews),
-        "send_owed_emails": ("emails_sent", lambda today, now, failures: service.send_owed_emails(now, failures)),
-        "lapse_overdue": ("lapsed", service.lapse_overdue),
-        "mark_paid": ("paid", service.mark_paid),
-        "settle_batches": ("batches_settled", lambda today, now, failures: service.settle_batches(today, failures)),
-        "schedule_payouts": ("payout_batches", service.schedule_payouts),
+        "finish_reviews": ("reviews_finished", deadlines.finish_reviews),
+        "send_owed_emails": ("emails_sent", lambda today, now, failures: deadlines.send_owed_emails(now, failures)),
+        "lapse_overdue": ("lapsed", deadlines.lapse_overdue),
+        "mark_paid": ("paid", payouts.mark_paid),
+        "settle_batches": ("batches_settled", lambda today, now, failures: payouts.settle_batches(today, failures)),
+        "schedule_payouts": ("payout_batches", payouts.schedule_payouts),
     }
 
 

@@ -8,6 +8,14 @@ from typing import Any
 from chalicelib.sales import Line
 
 
+def claim_policy(**changes: Any) -> Any:
+    """The trade-in claim policy of the default `Settings`, with `changes` to the settings."""
+    from chalicelib.config import Settings
+    from chalicelib.tradein.policy import claim_policy as from_settings
+
+    return from_settings(Settings(**changes))
+
+
 def make_line(line_id: str = "1", price: int = 10_000, quantity: int = 1, **kw: Any) -> Line:
     """A retailer-sold product line (a laptop unless told otherwise)."""
     values: dict[str, Any] = {

@@ -4,7 +4,8 @@ It runs after `mark_paid` and `settle_batches`, which pay a batch's claims and s
 its execution date; a batch still `scheduled` on or after that date was not paid. It is counted in
 `PayoutBatchOverdue` (alarm PayoutBatchOverdueAlarm) and listed in the run's failures, every night
 until it is paid or reported failed (docs/runbook.md "A payout batch that failed"). It reads the
-same newest page of batches that `settle_batches` reads: one Query, never a scan.
+same due batches that `settle_batches` reads (the batches' sparse `due_index`): one Query, never a
+scan, however many batches were paid before.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.tradein import store as tradein_store
+from chalicelib.tradein import payout_store as tradein_payouts
 
 METRIC = "PayoutBatchOverdue"
 REASON = "PAYOUT_NOT_PAID_ON_DATE"
@@ -25,7 +26,7 @@ def overdue(batches: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
 
 
 def check_payouts(as_of: date) -> dict[str, Any]:
-    batches, _ = tradein_store.list_batches(100, None)
+    batches = list(tradein_payouts.due_batches(as_of))
     late = overdue(batches, as_of)
     summary: dict[str, Any] = {"payout_batches_overdue": len(late)}
     if late:

@@ -18,12 +18,17 @@ from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
     from chalicelib import flows
-    from chalicelib.tradein import campaigns, rules, service
+    from chalicelib.tradein import campaigns, participant, registration, rules
+    from chalicelib.tradein import inspection as inspections
+    from chalicelib.tradein import payouts as payout_batches
 else:
     flows = lazy_module("chalicelib.flows")
     campaigns = lazy_module("chalicelib.tradein.campaigns")
+    participant = lazy_module("chalicelib.tradein.participant")
+    registration = lazy_module("chalicelib.tradein.registration")
     rules = lazy_module("chalicelib.tradein.rules")
-    service = lazy_module("chalicelib.tradein.service")
+    inspections = lazy_module("chalicelib.tradein.inspection")
+    payout_batches = lazy_module("chalicelib.tradein.payouts")
 
 bp = Blueprint(__name__)
 
@@ -91,8 +96,8 @@ class RegistrationIn(Body):
     declarations: DeclarationsIn
     proof_content_type: ContentType = "application/pdf"
 
-    def to_registration(self) -> service.Registration:
-        return service.Registration(
+    def to_registration(self) -> registration.Registration:
+        return registration.Registration(
             campaign_id=self.campaign_id,
             receipt_id=self.receipt_id,
             laptop_line_id=self.laptop_line_id,
@@ -172,7 +177,7 @@ def register_claim():  # type: ignore[no-untyped-def]
 
 @bp.route("/tradein/claims/{claim_number}", methods=["GET"])
 def track_claim(claim_number: str):  # type: ignore[no-untyped-def]
-    return json_response(service.track_claim(claim_number, _postcode_param()))
+    return json_response(participant.track_claim(claim_number, _postcode_param()))
 
 
 @bp.route("/tradein/claims/{claim_number}", methods=["PATCH"])
@@ -180,20 +185,20 @@ def complete_claim(claim_number: str):  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, CompletionIn)
     bank = body.participant
     return json_response(
-        service.complete_claim(claim_number, body.postcode, bank.iban, bank.account_holder, clock.now())
+        participant.complete_claim(claim_number, body.postcode, bank.iban, bank.account_holder, clock.now())
     )
 
 
 @bp.route("/tradein/claims/{claim_number}/upload", methods=["POST"])
 def fresh_upload(claim_number: str):  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, UploadIn)
-    return json_response(service.fresh_upload(claim_number, body.postcode, body.proof_content_type, clock.now()))
+    return json_response(participant.fresh_upload(claim_number, body.postcode, body.proof_content_type, clock.now()))
 
 
 @bp.route("/tradein/claims/{claim_number}/return-request", methods=["POST"])
 def request_return(claim_number: str):  # type: ignore[no-untyped-def]
     body = parse(bp.current_request, PostcodeIn)
-    return json_response(service.request_return(claim_number, body.postcode, clock.now()))
+    return json_response(participant.request_return(claim_number, body.postcode, clock.now()))
 
 
 # --- back office -----------------------------------------------------------------------------------
@@ -203,28 +208,28 @@ def request_return(claim_number: str):  # type: ignore[no-untyped-def]
 def device_received(claim_number: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, DeviceReceivedIn)
-    return json_response(service.device_received(claim_number, body.received_on, clock.now()))
+    return json_response(inspections.device_received(claim_number, body.received_on, clock.now()))
 
 
 @bp.route("/backoffice/claims/{claim_number}/inspection", methods=["POST"])
 def inspection(claim_number: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, InspectionIn)
-    return json_response(service.inspect(claim_number, body.outcome, body.reward_cents, body.reason, clock.now()))
+    return json_response(inspections.inspect(claim_number, body.outcome, body.reward_cents, body.reason, clock.now()))
 
 
 @bp.route("/backoffice/claims/{claim_number}/disqualify", methods=["POST"])
 def disqualify(claim_number: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, ReasonIn)
-    return json_response(service.disqualify(claim_number, body.reason.strip(), clock.now()))
+    return json_response(inspections.disqualify(claim_number, body.reason.strip(), clock.now()))
 
 
 @bp.route("/backoffice/payouts", methods=["GET"])
 def payouts():  # type: ignore[no-untyped-def]
     request = bp.current_request
     require(request, "backoffice")
-    items, last = service.list_payouts(limit_param(request), pager.decode(query(request, "cursor"), "payouts"))
+    items, last = payout_batches.list_payouts(limit_param(request), pager.decode(query(request, "cursor"), "payouts"))
     return json_response({"items": items, "next_cursor": pager.encode(last, "payouts")})
 
 
@@ -232,4 +237,4 @@ def payouts():  # type: ignore[no-untyped-def]
 def payout_failed(batch_id: str):  # type: ignore[no-untyped-def]
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, ReasonIn)
-    return json_response(service.batch_failed(batch_id, body.reason.strip(), clock.now()))
+    return json_response(payout_batches.batch_failed(batch_id, body.reason.strip(), clock.now()))

@@ -21,7 +21,8 @@ from chalicelib.db import client
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.tradein import rules, store
 from chalicelib.tradein.models import ClaimModel
-from chalicelib.tradein.service import _start_key, backoffice_json
+from chalicelib.tradein.views import backoffice_json
+from chalicelib.tradein.views import start_key as _start_key
 
 PROOF_LINK_SECONDS = 300  # API.md: the proof's presigned GET is valid 5 minutes
 

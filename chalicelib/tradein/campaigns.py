@@ -18,14 +18,13 @@ from datetime import time as dt_time
 from functools import partial
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock, pager
-from chalicelib.db import connection
+from chalicelib.db import TransactionCancelled, transaction
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.observability import logger
-from chalicelib.tradein import counts, rules, store
+from chalicelib.tradein import counts, rules, store, views
 from chalicelib.tradein.models import CAMPAIGN_SCOPE, CampaignModel, ClaimKeyModel
 
 SEED_CAMPAIGN_ID = "meer-laptop-2017"
@@ -198,16 +197,16 @@ def _write(campaign: rules.Campaign, read_version: int | None, guard_claims: boo
         CampaignModel.campaign_id.does_not_exist() if read_version is None else CampaignModel.version == read_version
     )
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             tx.save(item, condition=condition)
             if guard_claims:
                 tx.condition_check(
                     ClaimKeyModel,
                     counts.counter_key(campaign.campaign_id, counts.ALL),
-                    condition=ClaimKeyModel.count.does_not_exist() | (ClaimKeyModel.count == 0),
+                    condition=ClaimKeyModel.counter.does_not_exist() | (ClaimKeyModel.counter == 0),
                 )
-    except TransactWriteError as exc:
-        codes = [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+    except TransactionCancelled as exc:
+        codes = list(exc.args[0])
         # DynamoDB answers in request order, and PynamoDB sends condition checks before puts.
         check, put = (codes[0], codes[1]) if guard_claims and len(codes) == 2 else (None, codes[0] if codes else None)
         if put == "ConditionalCheckFailed" or "TransactionConflict" in codes:
@@ -263,9 +262,7 @@ def list_for_backoffice(
     limit: int, cursor: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Every campaign with its claim counts by status, from the counters (no claim is read)."""
-    from chalicelib.tradein.service import _start_key  # the cursor check every trade-in list uses
-
-    start = _start_key(cursor, {"scope": CAMPAIGN_SCOPE, "campaign_id": None})
+    start = views.start_key(cursor, {"scope": CAMPAIGN_SCOPE, "campaign_id": None})
     found, last = pager.page(partial(CampaignModel.query, CAMPAIGN_SCOPE), limit, start, ("scope", "campaign_id"))
     page = [store.campaign_from_item(item) for item in found]
     by_campaign = counts.counts([c.campaign_id for c in page])

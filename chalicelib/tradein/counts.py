@@ -48,7 +48,7 @@ def deltas(moves: Iterable[tuple[str, str | None, str | None]]) -> dict[str, int
 def add_to(tx: TransactWrite, moves: Iterable[tuple[str, str | None, str | None]]) -> None:
     """Write the counter changes of `moves` into the transaction `tx` (ADD, one per item)."""
     for key, n in sorted(deltas(moves).items()):
-        tx.update(ClaimKeyModel(key), [ClaimKeyModel.count.add(n)])
+        tx.update(ClaimKeyModel(key), [ClaimKeyModel.counter.add(n)])
 
 
 def claim_moves(changes: Iterable[tuple[rules.Claim, rules.Claim]]) -> list[tuple[str, str | None, str | None]]:
@@ -62,14 +62,14 @@ def counts(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {c: {} for c in campaign_ids}
     for item in ClaimKeyModel.batch_get(keys):
         _, campaign_id, status = item.key.split("#")
-        if item.count and campaign_id in found:
-            found[campaign_id][status] = int(item.count)
+        if item.counter and campaign_id in found:
+            found[campaign_id][status] = int(item.counter)
     return found
 
 
 def total(campaign_id: str) -> int:
     """How many claims were ever registered for a campaign (consistent read)."""
     try:
-        return int(ClaimKeyModel.get(counter_key(campaign_id, ALL), consistent_read=True).count or 0)
+        return int(ClaimKeyModel.get(counter_key(campaign_id, ALL), consistent_read=True).counter or 0)
     except DoesNotExist:
         return 0

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 
 from chalicelib import clock
 from chalicelib.observability import logger
-from chalicelib.tradein import service
+from chalicelib.tradein import deadlines, payouts, proofs
 from chalicelib.tradein.isolation import ItemFailures
 
 
@@ -26,13 +26,13 @@ def run_nightly(today: date) -> dict[str, Any]:
     now = clock.now()
     failures = ItemFailures("nightly_tradein")
     summary: dict[str, Any] = {
-        "reviews_finished": service.finish_reviews(today, now, failures),
-        "emails_sent": service.send_owed_emails(now, failures),
+        "reviews_finished": deadlines.finish_reviews(today, now, failures),
+        "emails_sent": deadlines.send_owed_emails(now, failures),
     }
-    summary["lapsed"] = service.lapse_overdue(today, now, failures)
-    summary["paid"] = service.mark_paid(today, now, failures)
-    summary["batches_settled"] = service.settle_batches(today, failures)
-    summary["payout_batches"] = service.schedule_payouts(today, now, failures)
+    summary["lapsed"] = deadlines.lapse_overdue(today, now, failures)
+    summary["paid"] = payouts.mark_paid(today, now, failures)
+    summary["batches_settled"] = payouts.settle_batches(today, failures)
+    summary["payout_batches"] = payouts.schedule_payouts(today, now, failures)
     summary["failures"] = failures.items
     logger.info(
         "nightly trade-in done",
@@ -53,7 +53,7 @@ def on_proof_uploaded(event: dict[str, Any]) -> dict[str, Any]:
         key = unquote_plus((s3.get("object") or {}).get("key", ""))
         outcome = "failed"
         with failures.item("proof_uploaded", key):
-            outcome = service.proof_uploaded(bucket, key, clock.now())
+            outcome = proofs.proof_uploaded(bucket, key, clock.now())
         outcomes[outcome] += 1
     answer: dict[str, Any] = {"processed": sum(outcomes.values()), **outcomes}
     if failures.items:

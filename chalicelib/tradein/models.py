@@ -10,7 +10,8 @@
   and per laptop, T3), the first claim of each proof file (T13), per-IP day counters (T13), the
   participant's look-up key (claim number + postcode, T14), the sending claim of each outbox
   e-mail (sent once) and the claim counters per campaign and status (`counts.py`).
-- `PayoutBatchModel`: one SEPA payout file and its claims (T11).
+- `PayoutBatchModel`: one SEPA payout file and its claims (T11). GSI `due_index` (sparse):
+  scheduled batches by execution date, for settling.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = ["CampaignModel", "ClaimKeyModel", "ClaimModel", "PayoutBatchModel"]
 CAMPAIGN_SCOPE = "campaign"
 BATCH_SCOPE = "batch"
 OUTBOX_PENDING = "pending"
+BATCH_DUE = "scheduled"
 
 
 class CampaignModel(Model):
@@ -200,11 +202,24 @@ class ClaimKeyModel(Model):
 
     key = UnicodeAttribute(hash_key=True)
     claim_number = UnicodeAttribute(null=True)
-    count = NumberAttribute(null=True)
+    # `counter`, not `count`: that would shadow `Model.count()`; stored as "count" as before.
+    counter = NumberAttribute(null=True, attr_name="count")
     # `email#{claim}#{item}`: an outbox item claimed for sending (lease) and, once SES took it, sent.
     token = UnicodeAttribute(null=True)
     claimed_at = UnicodeAttribute(null=True)
     sent_at = UnicodeAttribute(null=True)
+
+
+class BatchDueIndex(GlobalSecondaryIndex["PayoutBatchModel"]):
+    """Scheduled batches by execution date (sparse: only a `scheduled` batch carries `due_scope`),
+    so settling follows the batches that are due, never the whole history."""
+
+    class Meta:
+        index_name = "due_index"
+        projection = AllProjection()
+
+    due_scope = UnicodeAttribute(hash_key=True)
+    execution_date = UnicodeAttribute(range_key=True)
 
 
 class PayoutBatchModel(Model):
@@ -221,3 +236,6 @@ class PayoutBatchModel(Model):
     total_cents = NumberAttribute()
     file_key = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
+    due_scope = UnicodeAttribute(null=True)  # BATCH_DUE while scheduled (`due_index`)
+
+    due_index = BatchDueIndex()

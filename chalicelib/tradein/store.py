@@ -7,39 +7,45 @@ race never overwrite each other silently, the loser gets `StaleClaim`.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, pager
 from chalicelib.address import Address
 from chalicelib.config import settings
-from chalicelib.db import connection, set_value
-from chalicelib.errors import Conflict
+from chalicelib.db import TransactionCancelled, applied, set_value, transaction
 from chalicelib.tradein import counts, rules
 from chalicelib.tradein.models import (
-    BATCH_SCOPE,
     CAMPAIGN_SCOPE,
     OUTBOX_PENDING,
     CampaignModel,
     ClaimKeyModel,
     ClaimModel,
-    PayoutBatchModel,
     TimelineAttribute,
 )
 
 
-class StaleClaim(Conflict):
-    """The claim changed since it was read (or a condition of the same transaction failed)."""
+class StaleClaim(Exception):
+    """The claim changed since it was read (or a condition of the same transaction failed);
+    nothing was written. The use cases decide what the client hears (`lifecycle.answers`)."""
 
     def __init__(self, reference: str):
-        super().__init__("CLAIM_CHANGED", "The claim changed meanwhile; read it again", {"reference": reference})
+        super().__init__(reference)
+        self.reference = reference
+
+
+class KeyTaken(Exception):
+    """A uniqueness item (`address#…` or `purchase#…`, T3) is held by another claim."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.kind = key.split("#", 1)[0]
 
 
 class ClaimNumberTaken(Exception):
@@ -84,9 +90,9 @@ def campaign_from_item(item: CampaignModel) -> rules.Campaign:
         starts_at=datetime.fromisoformat(item.starts_at),
         ends_at=datetime.fromisoformat(item.ends_at),
         min_line_price_cents=int(item.min_line_price_cents),
-        excluded_brands=tuple(item.excluded_brands),
-        channels=tuple(item.channels),
-        store_ids=tuple(item.store_ids or ()),
+        excluded_brands=tuple(map(str, item.excluded_brands)),
+        channels=tuple(map(str, item.channels)),
+        store_ids=tuple(map(str, item.store_ids or ())),
         laptop_category=item.laptop_category,
         reward_cents=int(item.reward_cents),
         window_first_day=int(item.window_first_day),
@@ -147,7 +153,7 @@ def _claim(item: ClaimModel) -> rules.Claim:
         campaign_id=item.campaign_id,
         receipt_id=item.receipt_id,
         laptop_line_id=item.laptop_line_id,
-        status=item.status,
+        status=rules.status(item.status),
         version=int(item.version),
         registered_at=datetime.fromisoformat(item.registered_at),
         purchase_date=date.fromisoformat(item.purchase_date),
@@ -157,9 +163,10 @@ def _claim(item: ClaimModel) -> rules.Claim:
         registration_by=date.fromisoformat(item.registration_by),
         device_by=date.fromisoformat(item.device_by),
         timeline=tuple(
-            rules.TimelineEntry(datetime.fromisoformat(e.at), e.status, e.event, e.detail) for e in item.timeline or []
+            rules.TimelineEntry(datetime.fromisoformat(e.at), rules.status(e.status), e.event, e.detail)
+            for e in item.timeline or []
         ),
-        flags=tuple(item.flags or ()),
+        flags=tuple(map(str, item.flags or ())),
         proof_key=item.proof_key,
         proof_upload_key=item.proof_upload_key,
         proof_etag=item.proof_etag,
@@ -170,7 +177,7 @@ def _claim(item: ClaimModel) -> rules.Claim:
         reward_cents=int(item.reward_cents) if item.reward_cents is not None else None,
         reason=item.reason,
         success_notified_on=_date(item.success_notified_on),
-        approved_status=item.approved_status,
+        approved_status=rules.status(item.approved_status) if item.approved_status else None,
         payout_batch_id=item.payout_batch_id,
         payout_attempt=int(item.payout_attempt or 0),
         execution_date=_date(item.execution_date),
@@ -182,7 +189,9 @@ def _claim(item: ClaimModel) -> rules.Claim:
 
 
 def _entry(entry: rules.TimelineEntry) -> TimelineAttribute:
-    return TimelineAttribute(at=clock.iso(entry.at), status=entry.status, event=entry.event, detail=entry.detail)
+    return TimelineAttribute(  # type: ignore[no-untyped-call]
+        at=clock.iso(entry.at), status=entry.status, event=entry.event, detail=entry.detail
+    )
 
 
 def _iso(value: date | None) -> str | None:
@@ -236,12 +245,12 @@ def touched_shard(claim_number: str) -> int:
 _MAX_ID_BYTES = 256
 
 
-def _plausible_id(value: str) -> bool:
+def plausible_id(value: str) -> bool:
     return 0 < len(value.encode()) <= _MAX_ID_BYTES
 
 
 def get_claim(claim_number: str) -> rules.Claim | None:
-    if not _plausible_id(claim_number):
+    if not plausible_id(claim_number):
         return None
     try:
         return _claim(ClaimModel.get(claim_number, consistent_read=True))
@@ -261,7 +270,7 @@ def claim_for_participant(claim_number: str, lookup_key: str) -> rules.Claim | N
     """T14: a claim by its participant look-up key (`rules.tracking_key` of the number and the
     postcode). A wrong postcode and an unknown number are the same miss: one GetItem that finds
     nothing. A number no claim can have (empty, huge) is not looked up at all."""
-    if not _plausible_id(claim_number):
+    if not plausible_id(claim_number):
         return None
     number = claim_number_for(lookup_key)
     return get_claim(number) if number else None
@@ -305,7 +314,7 @@ def list_claims(
 # --- claims: writes ------------------------------------------------------------------------------
 
 
-def _update_args(
+def claim_update_args(
     before: rules.Claim, after: rules.Claim, entries: list[rules.TimelineEntry], today: date
 ) -> tuple[ClaimModel, list[Action], Any]:
     actions: list[Action] = []
@@ -318,14 +327,10 @@ def _update_args(
     return ClaimModel(before.claim_number), actions, condition
 
 
-def _cancellation_codes(exc: TransactWriteError) -> list[str | None]:
-    return [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
-
-
 def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
     """Write a new claim and its uniqueness items in one transaction (T3).
 
-    Raises ClaimNumberTaken, or Conflict naming the uniqueness key that is already held.
+    Raises ClaimNumberTaken, Contended, or KeyTaken naming the uniqueness key already held.
     """
     item = ClaimModel(
         claim.claim_number,
@@ -346,28 +351,22 @@ def create_claim(claim: rules.Claim, unique_keys: list[str]) -> None:
         if value is not None:
             setattr(item, name, value)
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             tx.save(item, condition=ClaimModel.claim_number.does_not_exist())
             for key in unique_keys:
                 tx.save(
                     ClaimKeyModel(key, claim_number=claim.claim_number), condition=ClaimKeyModel.key.does_not_exist()
                 )
             counts.add_to(tx, [(claim.campaign_id, None, claim.status)])
-    except TransactWriteError as exc:
-        codes = _cancellation_codes(exc)
+    except TransactionCancelled as exc:
+        codes = list(exc.args[0])
         if codes and codes[0] == "ConditionalCheckFailed":
             raise ClaimNumberTaken() from None
         if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes:
             raise Contended() from None
         for key, code in zip(unique_keys, codes[1:], strict=False):
             if code == "ConditionalCheckFailed":
-                kind = key.split("#", 1)[0]
-                raise Conflict(
-                    f"{kind.upper()}_ALREADY_CLAIMED",
-                    "This address already has a claim in this campaign"
-                    if kind == "address"
-                    else "This laptop has already been claimed",
-                ) from None
+                raise KeyTaken(key) from None
         raise
 
 
@@ -381,30 +380,35 @@ def save_change(
     """Write a claim's change (status, facts, timeline entries) if nobody changed it meanwhile.
 
     `claim_key`, when given, is a uniqueness item (a proof's hash, T13) created in the same
-    transaction. Raises StaleClaim when the claim (or the key) was taken first.
+    transaction. A change of the claim alone (no key, no status change: an e-mail struck, a flag)
+    is one conditional UpdateItem, half a transaction's write cost. Raises StaleClaim when the
+    claim (or the key) was taken first.
     """
-    model, actions, condition = _update_args(before, after, entries, today)
+    model, actions, condition = claim_update_args(before, after, entries, today)
+    moves = counts.claim_moves([(before, after)])
+    if not claim_key and not counts.deltas(moves):
+        if not applied(lambda: model.update(actions, condition=condition)):
+            raise StaleClaim(before.claim_number)
+        return replace(after, timeline=before.timeline + tuple(entries))
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             tx.update(model, actions, condition=condition)
             if claim_key:
                 tx.save(
                     ClaimKeyModel(claim_key, claim_number=before.claim_number),
                     condition=ClaimKeyModel.key.does_not_exist(),
                 )
-            counts.add_to(tx, counts.claim_moves([(before, after)]))
-    except TransactWriteError as exc:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
-            raise StaleClaim(before.claim_number) from None
-        raise
+            counts.add_to(tx, moves)
+    except TransactionCancelled:
+        raise StaleClaim(before.claim_number) from None
     return replace(after, timeline=before.timeline + tuple(entries))
 
 
 def count_ip(key: str) -> int:
     """Count one more registration for an IP address on a day; returns the new count (T13)."""
     item = ClaimKeyModel(key)
-    item.update(actions=[ClaimKeyModel.count.add(1)])
-    return int(item.count or 0)
+    item.update(actions=[ClaimKeyModel.counter.add(1)])
+    return int(item.counter or 0)
 
 
 # --- e-mails: claimed before sending, so that each goes out once -----------------------------
@@ -425,11 +429,7 @@ def claim_email(
     condition = ClaimKeyModel.key.does_not_exist() | (
         ClaimKeyModel.sent_at.does_not_exist() & (ClaimKeyModel.claimed_at < _utc(lease_from))
     )
-    try:
-        item.save(condition=condition)
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not applied(lambda: item.save(condition=condition)):
         try:
             held = ClaimKeyModel.get(key, consistent_read=True)
         except DoesNotExist:
@@ -442,112 +442,13 @@ def claim_email(
 
 def release_email(key: str, token: str) -> None:
     """Give up a claim whose send failed before SES took the e-mail: the next run may send it."""
-    try:
-        ClaimKeyModel(key).delete(condition=(ClaimKeyModel.token == token) & ClaimKeyModel.sent_at.does_not_exist())
-    except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    applied(
+        lambda: ClaimKeyModel(key).delete(
+            condition=(ClaimKeyModel.token == token) & ClaimKeyModel.sent_at.does_not_exist()
+        )
+    )
 
 
 def mark_email_sent(key: str, now: datetime) -> None:
     """SES accepted the e-mail: it is never sent again, whatever happens to the strike after."""
     ClaimKeyModel(key).update(actions=[ClaimKeyModel.sent_at.set(_utc(now))])
-
-
-# --- payouts -------------------------------------------------------------------------------------
-
-
-def _batch(item: PayoutBatchModel) -> dict[str, Any]:
-    return {
-        "batch_id": item.batch_id,
-        "status": item.status,
-        "execution_date": item.execution_date,
-        "created_on": item.created_on,
-        "claims": list(item.claim_numbers),
-        "total_cents": int(item.total_cents),
-        "file_key": item.file_key,
-        "reason": item.reason,
-    }
-
-
-def get_batch(batch_id: str) -> dict[str, Any] | None:
-    if not _plausible_id(batch_id):
-        return None
-    try:
-        return _batch(PayoutBatchModel.get(BATCH_SCOPE, batch_id, consistent_read=True))
-    except DoesNotExist:
-        return None
-
-
-def list_batches(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Payout batches, newest first."""
-    query = partial(PayoutBatchModel.query, BATCH_SCOPE, scan_index_forward=False)
-    found, last = pager.page(query, limit, start_key, ("scope", "batch_id"))
-    return [_batch(item) for item in found], last
-
-
-def schedule_batch(
-    batch: dict[str, Any], changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]], today: date
-) -> None:
-    """Create a payout batch and move its claims to `payout_scheduled` in one transaction (T11).
-
-    Raises StaleClaim when the batch exists already or a claim changed meanwhile.
-    """
-    item = PayoutBatchModel(
-        BATCH_SCOPE,
-        batch["batch_id"],
-        status="scheduled",
-        execution_date=batch["execution_date"],
-        created_on=batch["created_on"],
-        claim_numbers=batch["claims"],
-        total_cents=batch["total_cents"],
-        file_key=batch["file_key"],
-    )
-    _batch_transaction(
-        batch["batch_id"],
-        lambda tx: tx.save(item, condition=PayoutBatchModel.batch_id.does_not_exist()),
-        changes,
-        today,
-    )
-
-
-def set_batch_status(
-    batch_id: str,
-    expected: str,
-    status: str,
-    reason: str | None,
-    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
-    today: date,
-) -> None:
-    """Move a batch from `expected` to `status` together with its claims' changes (T11)."""
-    actions: list[Action] = [
-        PayoutBatchModel.status.set(status),
-        PayoutBatchModel.reason.remove() if reason is None else PayoutBatchModel.reason.set(reason),
-    ]
-    _batch_transaction(
-        batch_id,
-        lambda tx: tx.update(
-            PayoutBatchModel(BATCH_SCOPE, batch_id), actions, condition=PayoutBatchModel.status == expected
-        ),
-        changes,
-        today,
-    )
-
-
-def _batch_transaction(
-    batch_id: str,
-    write_batch: Callable[[TransactWrite], object],
-    changes: list[tuple[rules.Claim, rules.Claim, rules.TimelineEntry]],
-    today: date,
-) -> None:
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            write_batch(tx)
-            for before, after, entry in changes:
-                model, actions, claim_condition = _update_args(before, after, [entry], today)
-                tx.update(model, actions, condition=claim_condition)
-            counts.add_to(tx, counts.claim_moves((before, after) for before, after, _ in changes))
-    except TransactWriteError as exc:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(_cancellation_codes(exc)):
-            raise StaleClaim(batch_id) from None
-        raise

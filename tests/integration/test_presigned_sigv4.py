@@ -9,7 +9,7 @@ import requests
 
 from chalicelib.config import settings
 from chalicelib.db import client
-from chalicelib.tradein.service import presigned_upload
+from chalicelib.tradein.files import presigned_upload
 
 
 def _assert_sigv4_post(fields: dict[str, str]) -> None:

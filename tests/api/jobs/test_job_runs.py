@@ -153,9 +153,9 @@ def test_a_unit_that_keeps_failing_is_recorded_and_fails_the_run(api, auth, trav
     def broken(today, now, failures):
         raise RuntimeError("the step is down")
 
-    from chalicelib.tradein import service as tradein_service
+    from chalicelib.tradein import payouts as tradein_payouts
 
-    monkeypatch.setattr(tradein_service, "mark_paid", broken)
+    monkeypatch.setattr(tradein_payouts, "mark_paid", broken)
     _, started = api("POST", "/backoffice/jobs/nightly_tradein/runs", auth(*BO), {})
     with pytest.raises(RuntimeError):  # SQS delivers it again, up to NIGHTLY_MAX_RECEIVES times
         drain()

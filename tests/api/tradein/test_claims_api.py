@@ -389,7 +389,7 @@ def test_a_tampered_backoffice_cursor_is_400_never_500(tradein, cursor):
 
 
 def test_payouts_page_with_their_cursor(tradein):
-    from chalicelib.tradein import store
+    from chalicelib.tradein import payout_store
 
     for day in (1, 2, 3):
         batch = {
@@ -400,7 +400,7 @@ def test_payouts_page_with_their_cursor(tradein):
             "total_cents": 0,
             "file_key": f"payouts/P2017092{day}-TEST.xml",
         }
-        store.schedule_batch(batch, [], datetime(2017, 9, 20 + day).date())
+        payout_store.schedule_batch(batch, [], datetime(2017, 9, 20 + day).date())
     seen, cursor = [], None
     while True:
         status, body = tradein.bo("GET", "/backoffice/payouts?limit=2" + (f"&cursor={cursor}" if cursor else ""))
@@ -463,7 +463,7 @@ def test_an_impossible_claim_number_or_batch_id_is_404_without_a_lookup(tradein,
     from pynamodb.models import Model
 
     from chalicelib.errors import NotFound
-    from chalicelib.tradein import service
+    from chalicelib.tradein import participant
 
     def refuse(*args, **kwargs):  # DynamoDB answers a key this empty or long with a ValidationException
         raise AssertionError("looked up an impossible key")
@@ -471,7 +471,7 @@ def test_an_impossible_claim_number_or_batch_id_is_404_without_a_lookup(tradein,
     monkeypatch.setattr(Model, "get", classmethod(refuse))
     number = "A" * 3000
     with pytest.raises(NotFound):
-        service.track_claim("  ", "1012JS")  # an empty key after trimming
+        participant.track_claim("  ", "1012JS")  # an empty key after trimming
     assert tradein.api("GET", f"/tradein/claims/{number}?postcode=1012JS")[0] == 404
     assert tradein.bo("POST", f"/backoffice/claims/{number}/device-received", {"received_on": "2017-09-12"})[0] == 404
     assert tradein.bo("POST", f"/backoffice/payouts/{number}/failed", {"reason": "x"})[0] == 404

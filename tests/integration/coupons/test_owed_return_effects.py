@@ -15,7 +15,7 @@ from chalicelib.coupons import service, store
 from chalicelib.events import ReceiptReturned
 from chalicelib.loyalty import service as loyalty
 from chalicelib.loyalty import store as loyalty_store
-from chalicelib.tradein import service as tradein
+from chalicelib.tradein import inspection as tradein
 
 from .conftest import make_line, record_receipt
 
@@ -42,7 +42,7 @@ def voids(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(event.return_id)
         return ["TI-1"] if event.receipt.receipt_id == "R-1" else []
 
-    monkeypatch.setattr("chalicelib.tradein.service.void_for_return", void)
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", void)
     return calls
 
 

@@ -36,7 +36,7 @@ ops = st.lists(
 @pytest.fixture(autouse=True)
 def quiet_reactions(monkeypatch):
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", lambda e: [])
-    monkeypatch.setattr("chalicelib.tradein.service.void_for_return", lambda e: [])
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", lambda e: [])
 
 
 @pytest.mark.rule("L6", "L7", "L10", "L11", "L12")

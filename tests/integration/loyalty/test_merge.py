@@ -103,7 +103,7 @@ def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old
 @pytest.mark.rule("L13", "L11")
 def test_merge_moves_a_debt(old_account, coupons, monkeypatch):
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", lambda e: [])
-    monkeypatch.setattr("chalicelib.tradein.service.void_for_return", lambda e: [])
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", lambda e: [])
     with store.transaction() as tx:
         service.add_spend(tx, service.plan_spend("m-old", 450, date(2017, 8, 20), "coupon:all"))
     flows.record_return("R1", "ret-1", datetime(2017, 8, 20, tzinfo=AMSTERDAM), [("1", 1)], {"r": 1})

@@ -31,7 +31,7 @@ def effects(monkeypatch):
         return ["CPN-1"] if event.receipt.fully_returned else []
 
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", restore)
-    monkeypatch.setattr("chalicelib.tradein.service.void_for_return", lambda event: ["TI-7"])
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", lambda event: ["TI-7"])
     return seen
 
 
@@ -81,7 +81,7 @@ def test_a_return_whose_reactions_were_lost_publishes_them_on_replay(member, buy
         give_back("R1", "ret-1", ("1", 1))
     monkeypatch.undo()
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", lambda e: ["CPN-1"])
-    monkeypatch.setattr("chalicelib.tradein.service.void_for_return", lambda e: ["TI-7"])
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", lambda e: ["TI-7"])
     result, created = give_back("R1", "ret-1", ("1", 1))
     assert not created and result == service.ReturnResult(300, ["CPN-1"], ["TI-7"])
     assert store.get_member("m-1").balance.pending == 0

@@ -12,7 +12,8 @@ from chalicelib import clock, flows
 from chalicelib.errors import AppError
 from chalicelib.loyalty.service import record_receipt
 from chalicelib.sales import Line, Receipt
-from chalicelib.tradein import campaigns, rules, service, store
+from chalicelib.tradein import campaigns, eligibility, rules, store
+from chalicelib.tradein.registration import Registration
 
 ADDRESS = rules.Address(street="Damstraat", house_number=12, postcode="1012 JS", city="Amsterdam", country="NL")
 PARTICIPANT = rules.Participant(
@@ -53,7 +54,7 @@ def test_simultaneous_registrations_for_one_address_give_exactly_one_claim(moto_
     def register(receipt_id: str, postcode: str) -> None:
         participant = replace(PARTICIPANT, address=replace(ADDRESS, postcode=postcode))
         device = rules.OldDevice("Dell", "XPS 13", 13.3, now.date() - timedelta(days=700), True, True, True, True, True)
-        registration = service.Registration(demo, receipt_id, "1", participant, device, DECLARATIONS)
+        registration = Registration(demo, receipt_id, "1", participant, device, DECLARATIONS)
         start.wait()
         try:
             answer, _ = flows.register_claim(registration, "192.0.2.1", clock.now())
@@ -74,5 +75,5 @@ def test_simultaneous_registrations_for_one_address_give_exactly_one_claim(moto_
     winners = [o for o in outcomes if o != "ADDRESS_ALREADY_CLAIMED"]
     assert len(outcomes) == 4
     assert len(winners) == 1, outcomes
-    assert store.claim_number_for(rules.address_key(demo, ADDRESS)) == winners[0]
+    assert store.claim_number_for(eligibility.address_key(demo, ADDRESS)) == winners[0]
     assert store.get_claim(winners[0]).status == "awaiting_proof"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.tradein import service
+from chalicelib.tradein import inspection, store
 from tests.integration.tradein.helpers import claim, other_address, registration, sent_messages, subjects
 
 
@@ -68,7 +68,7 @@ def test_the_completion_deadline_counts_from_the_day_the_e_mail_actually_went_ou
     monkeypatch.setattr(mail, "send", failing)
     _incomplete(tradein)  # the upload's e-mail fails; the claim keeps it owed
     monkeypatch.setattr(mail, "send", real_send)
-    [stuck] = [c for c in service.store.claims_in_status("incomplete")]
+    [stuck] = [c for c in store.claims_in_status("incomplete")]
     assert stuck.complete_by.isoformat() == "2017-09-21"  # planned from Tuesday 12 September
     travel("2017-09-13T02:00")
     assert tradein.nightly("2017-09-13")["emails_sent"] == 1  # the e-mail goes out on Wednesday
@@ -261,7 +261,7 @@ def test_the_loyalty_nightly_voids_a_claim_whose_return_died_after_its_ledger_wr
     def crash(event):  # type: ignore[no-untyped-def]
         raise RuntimeError("Lambda timed out")
 
-    monkeypatch.setattr(service, "void_for_return", crash)
+    monkeypatch.setattr(inspection, "void_for_return", crash)
     body = {"return_id": "RT-1", "returned_at": "2017-09-12T12:00:00+02:00", "lines": [{"line_id": "1", "quantity": 1}]}
     status, _ = tradein.api("POST", "/receipts/R-1/returns", tradein.auth("pos-1", "pos"), body)
     assert status == 500 and claim(number).status == "awaiting_device"

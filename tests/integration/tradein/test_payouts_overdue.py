@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.observability import metrics
-from chalicelib.tradein import service
+from chalicelib.tradein import payouts
 from tests.integration.tradein.helpers import claim, other_address
 
 
@@ -28,7 +28,7 @@ def test_a_batch_not_paid_on_its_date_raises_the_metric_until_it_is_paid(tradein
     [batch] = scheduled["summary"]["payout_batches"]
     assert scheduled["summary"]["payout_batches_overdue"] == 0  # due tomorrow (2017-09-20)
 
-    monkeypatch.setattr(service, "mark_paid", lambda today, now, failures: 0)  # the step paid nothing
+    monkeypatch.setattr(payouts, "mark_paid", lambda today, now, failures: 0)  # the step paid nothing
     travel("2017-09-20T02:00")
     metrics.clear_metrics()
     late = run_job("nightly_tradein", "2017-09-20")

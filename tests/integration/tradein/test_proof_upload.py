@@ -7,7 +7,7 @@ import pytest
 from chalicelib import mail
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
-from chalicelib.tradein import jobs, service
+from chalicelib.tradein import jobs, lifecycle
 from tests.integration.tradein.helpers import PDF, PNG, claim, other_address, sent_messages, subjects
 
 
@@ -96,13 +96,15 @@ def test_an_interrupted_upload_is_finished_and_confirmed_by_the_nightly_run(trad
     def crash(*args, **kwargs):
         raise RuntimeError("lambda timed out")
 
-    monkeypatch.setattr(service, "_review", crash)
+    # The proof is attached and reviewed in one write; the run dies before the confirmation goes out.
+    monkeypatch.setattr(lifecycle, "_send", crash)
     answer = tradein.upload(number)
     assert answer["failed"] == 1 and answer["failures"][0]["reason"] == "proof_uploaded: RuntimeError"
-    assert claim(number).status == "under_review"
+    assert claim(number).status == "awaiting_device"
+    assert [o.kind for o in claim(number).outbox] == ["confirmation"]
     monkeypatch.undo()
     summary = tradein.nightly("2017-09-12")
-    assert summary["reviews_finished"] == 1
+    assert summary["emails_sent"] == 1
     assert claim(number).status == "awaiting_device"
     assert subjects()[-1].startswith("Uw registratie is compleet")
     assert [e.detail for e in claim(number).timeline if e.event == "email"] == ["confirmation"]

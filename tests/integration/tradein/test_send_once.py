@@ -18,7 +18,8 @@ from chalicelib.config import settings
 from chalicelib.db import client as aws_client
 from chalicelib.loyalty.service import record_receipt
 from chalicelib.sales import Line, Receipt
-from chalicelib.tradein import campaigns, jobs, rules, service, store
+from chalicelib.tradein import campaigns, jobs, lifecycle, rules, store
+from chalicelib.tradein.registration import Registration
 from tests.integration.tradein.helpers import PDF, claim, sent_messages
 
 ADDRESS = rules.Address(street="Damstraat", house_number=12, postcode="1012 JS", city="Amsterdam", country="NL")
@@ -47,7 +48,7 @@ def _registered(n: int) -> str:
     )
     participant = replace(PARTICIPANT, address=replace(ADDRESS, house_number=10 + n))
     device = rules.OldDevice("Dell", "XPS 13", 13.3, now.date() - timedelta(days=700), True, True, True, True, True)
-    registration = service.Registration(demo, receipt_id, "1", participant, device, rules.Declarations(*[True] * 4))
+    registration = Registration(demo, receipt_id, "1", participant, device, rules.Declarations(*[True] * 4))
     answer, _ = flows.register_claim(registration, "192.0.2.1", now)
     return str(answer["claim_number"])
 
@@ -131,7 +132,7 @@ def test_a_crash_after_the_send_and_before_the_strike_does_not_send_again(tradei
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("lambda died before the strike")
 
-    monkeypatch.setattr(service, "_strike", crash)
+    monkeypatch.setattr(lifecycle, "strike", crash)
     assert tradein.upload(number)["failed"] == 1
     assert len(sent_messages()) == 1
     assert [o.kind for o in claim(number).outbox] == ["confirmation"]

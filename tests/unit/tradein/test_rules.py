@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from chalicelib.clock import AMSTERDAM
 from chalicelib.sales import Line, Receipt
-from chalicelib.tradein import rules
+from chalicelib.tradein import eligibility, rules
 from chalicelib.tradein.workdays import is_working_day
+from tests.factories import claim_policy
 
 CAMPAIGN = rules.Campaign(
     "c",
@@ -20,7 +21,7 @@ CAMPAIGN = rules.Campaign(
     datetime(2017, 8, 7, 0, 1, tzinfo=AMSTERDAM),
     datetime(2017, 8, 27, 23, 59, 59, tzinfo=AMSTERDAM),
 )
-POLICY = rules.ClaimPolicy()
+POLICY = claim_policy()
 ADDRESS = rules.Address("Damstraat", 12, "1012 JS", "Amsterdam", "NL", "a")
 PARTICIPANT = rules.Participant(
     "Jan", "Jansen", "jan@example.nl", "0612345678", date(1980, 5, 17), ADDRESS, "NL91ABNA0417164300", "J. Jansen"
@@ -52,10 +53,10 @@ def test_day_n_is_purchase_date_plus_n_minus_one(purchase, n):
 def test_registration_window_edges():
     purchase = date(2017, 8, 10)
     assert rules.registration_window(purchase, CAMPAIGN) == (date(2017, 9, 8), date(2017, 10, 8))
-    assert rules.check_registration_window(purchase, date(2017, 9, 7), CAMPAIGN).details["day"] == 29
-    assert rules.check_registration_window(purchase, date(2017, 9, 8), CAMPAIGN) is None
-    assert rules.check_registration_window(purchase, date(2017, 10, 8), CAMPAIGN) is None
-    refusal = rules.check_registration_window(purchase, date(2017, 10, 9), CAMPAIGN)
+    assert eligibility.check_registration_window(purchase, date(2017, 9, 7), CAMPAIGN).details["day"] == 29
+    assert eligibility.check_registration_window(purchase, date(2017, 9, 8), CAMPAIGN) is None
+    assert eligibility.check_registration_window(purchase, date(2017, 10, 8), CAMPAIGN) is None
+    refusal = eligibility.check_registration_window(purchase, date(2017, 10, 9), CAMPAIGN)
     assert (refusal.code, refusal.details["day"]) == ("OUTSIDE_REGISTRATION_WINDOW", 61)
 
 
@@ -64,8 +65,8 @@ def test_registration_window_edges():
 
 @pytest.mark.rule("T1")
 def test_a_qualifying_purchase_passes():
-    assert rules.check_purchase(receipt(), "1", CAMPAIGN) is None
-    assert rules.check_purchase(receipt(channel="webshop", store_id=None), "1", CAMPAIGN) is None
+    assert eligibility.check_purchase(receipt(), "1", CAMPAIGN) is None
+    assert eligibility.check_purchase(receipt(channel="webshop", store_id=None), "1", CAMPAIGN) is None
 
 
 @pytest.mark.rule("T1")
@@ -82,18 +83,18 @@ def test_a_qualifying_purchase_passes():
     ],
 )
 def test_purchase_refusals_name_the_reason(changes, reason):
-    refusal = rules.check_purchase(receipt(**changes), "1", CAMPAIGN)
+    refusal = eligibility.check_purchase(receipt(**changes), "1", CAMPAIGN)
     assert refusal.code == "PURCHASE_NOT_ELIGIBLE"
     assert reason in refusal.details["reasons"]
 
 
 @pytest.mark.rule("T1")
 def test_the_period_edges_are_inclusive_and_an_unknown_line_is_refused():
-    assert rules.check_purchase(receipt(purchased_at=CAMPAIGN.starts_at), "1", CAMPAIGN) is None
-    assert rules.check_purchase(receipt(purchased_at=CAMPAIGN.ends_at), "1", CAMPAIGN) is None
-    assert rules.check_purchase(receipt(), "2", CAMPAIGN).details["reasons"] == ["LINE_NOT_FOUND"]
+    assert eligibility.check_purchase(receipt(purchased_at=CAMPAIGN.starts_at), "1", CAMPAIGN) is None
+    assert eligibility.check_purchase(receipt(purchased_at=CAMPAIGN.ends_at), "1", CAMPAIGN) is None
+    assert eligibility.check_purchase(receipt(), "2", CAMPAIGN).details["reasons"] == ["LINE_NOT_FOUND"]
     limited = replace(CAMPAIGN, store_ids=("NL-2",))
-    assert rules.check_purchase(receipt(), "1", limited).details["reasons"] == ["STORE_EXCLUDED"]
+    assert eligibility.check_purchase(receipt(), "1", limited).details["reasons"] == ["STORE_EXCLUDED"]
 
 
 # --- T3 ------------------------------------------------------------------------------------------
@@ -101,12 +102,12 @@ def test_the_period_edges_are_inclusive_and_an_unknown_line_is_refused():
 
 @pytest.mark.rule("T3")
 def test_address_key_is_normalised_and_scoped_to_the_campaign():
-    key = rules.address_key("c", ADDRESS)
+    key = eligibility.address_key("c", ADDRESS)
     assert key == "address#c#1012JS#12#A"
-    assert rules.address_key("c", replace(ADDRESS, postcode=" 1012js ", house_number_suffix="-A")) == key
-    assert rules.address_key("c", replace(ADDRESS, house_number_suffix=None)) != key
-    assert rules.address_key("other", ADDRESS) != key
-    assert rules.purchase_key("R", "1") == "purchase#R#1"
+    assert eligibility.address_key("c", replace(ADDRESS, postcode=" 1012js ", house_number_suffix="-A")) == key
+    assert eligibility.address_key("c", replace(ADDRESS, house_number_suffix=None)) != key
+    assert eligibility.address_key("other", ADDRESS) != key
+    assert eligibility.purchase_key("R", "1") == "purchase#R#1"
 
 
 # --- T4 ------------------------------------------------------------------------------------------
@@ -114,12 +115,12 @@ def test_address_key_is_normalised_and_scoped_to_the_campaign():
 
 @pytest.mark.rule("T4")
 def test_the_sixteenth_birthday_must_be_before_the_registration_date():
-    assert rules.check_participant(replace(PARTICIPANT, birth_date=date(2001, 9, 11)), TODAY, POLICY) is None
-    refusal = rules.check_participant(replace(PARTICIPANT, birth_date=date(2001, 9, 12)), TODAY, POLICY)
+    assert eligibility.check_participant(replace(PARTICIPANT, birth_date=date(2001, 9, 11)), TODAY, POLICY) is None
+    refusal = eligibility.check_participant(replace(PARTICIPANT, birth_date=date(2001, 9, 12)), TODAY, POLICY)
     assert refusal.details["problems"] == [{"field": "participant.birth_date", "reason": "TOO_YOUNG"}]
-    assert rules.sixteenth_birthday(date(2000, 2, 29)) == date(2016, 2, 29)
-    assert rules.sixteenth_birthday(date(2004, 2, 29)) == date(2020, 2, 29)
-    assert rules.sixteenth_birthday(date(2084, 2, 29)) == date(2100, 3, 1)  # 2100 is no leap year
+    assert eligibility.sixteenth_birthday(date(2000, 2, 29)) == date(2016, 2, 29)
+    assert eligibility.sixteenth_birthday(date(2004, 2, 29)) == date(2020, 2, 29)
+    assert eligibility.sixteenth_birthday(date(2084, 2, 29)) == date(2100, 3, 1)  # 2100 is no leap year
 
 
 @pytest.mark.rule("T4")
@@ -136,27 +137,29 @@ def test_the_sixteenth_birthday_must_be_before_the_registration_date():
     ],
 )
 def test_participant_refusals(changes, reason):
-    refusal = rules.check_participant(replace(PARTICIPANT, **changes), TODAY, POLICY)
+    refusal = eligibility.check_participant(replace(PARTICIPANT, **changes), TODAY, POLICY)
     assert refusal.code == "PARTICIPANT_NOT_ELIGIBLE"
     assert reason in [p["reason"] for p in refusal.details["problems"]]
 
 
 @pytest.mark.rule("T4")
 def test_employee_domains_are_policy_and_declarations_are_all_required():
-    custom = rules.ClaimPolicy(employee_email_domains=("example.nl",))
-    assert rules.check_participant(PARTICIPANT, TODAY, custom).details["problems"][0]["reason"] == "EMPLOYEE_DOMAIN"
-    assert rules.check_participant(replace(PARTICIPANT, email="a@notmicrosoft.com"), TODAY, POLICY) is None
-    assert rules.check_declarations(rules.Declarations(True, True, True, True)) is None
-    refusal = rules.check_declarations(rules.Declarations(True, False, True, False))
+    custom = claim_policy(employee_email_domains=["example.nl"])
+    assert (
+        eligibility.check_participant(PARTICIPANT, TODAY, custom).details["problems"][0]["reason"] == "EMPLOYEE_DOMAIN"
+    )
+    assert eligibility.check_participant(replace(PARTICIPANT, email="a@notmicrosoft.com"), TODAY, POLICY) is None
+    assert eligibility.check_declarations(rules.Declarations(True, True, True, True)) is None
+    refusal = eligibility.check_declarations(rules.Declarations(True, False, True, False))
     assert (refusal.code, refusal.details["missing"]) == ("DECLARATION_MISSING", ["data_removed", "private_person"])
 
 
 @pytest.mark.rule("T4", "T7")
 def test_missing_bank_details_are_allowed_at_registration_but_listed():
     without = replace(PARTICIPANT, iban=None, account_holder=None)
-    assert rules.check_participant(without, TODAY, POLICY) is None
-    assert rules.missing_bank_details(without) == ["iban", "account_holder"]
-    assert rules.missing_bank_details(PARTICIPANT) == []
+    assert eligibility.check_participant(without, TODAY, POLICY) is None
+    assert eligibility.missing_bank_details(without) == ["iban", "account_holder"]
+    assert eligibility.missing_bank_details(PARTICIPANT) == []
 
 
 # --- T5 ------------------------------------------------------------------------------------------
@@ -164,13 +167,13 @@ def test_missing_bank_details_are_allowed_at_registration_but_listed():
 
 @pytest.mark.rule("T5")
 def test_old_laptop_criteria():
-    assert rules.check_device(DEVICE, TODAY, CAMPAIGN) is None
-    assert rules.check_device(replace(DEVICE, screen_inches=10.0), TODAY, CAMPAIGN) is None
-    assert rules.check_device(replace(DEVICE, purchased_on=date(2011, 9, 12)), TODAY, CAMPAIGN) is None
-    old = rules.check_device(replace(DEVICE, purchased_on=date(2011, 9, 11)), TODAY, CAMPAIGN)
+    assert eligibility.check_device(DEVICE, TODAY, CAMPAIGN) is None
+    assert eligibility.check_device(replace(DEVICE, screen_inches=10.0), TODAY, CAMPAIGN) is None
+    assert eligibility.check_device(replace(DEVICE, purchased_on=date(2011, 9, 12)), TODAY, CAMPAIGN) is None
+    old = eligibility.check_device(replace(DEVICE, purchased_on=date(2011, 9, 11)), TODAY, CAMPAIGN)
     assert old.details["reasons"] == ["TOO_OLD"]
     broken = replace(DEVICE, working=False, battery_ok=False, screen_inches=9.9, purchased_on=date(2018, 1, 1))
-    refusal = rules.check_device(broken, TODAY, CAMPAIGN)
+    refusal = eligibility.check_device(broken, TODAY, CAMPAIGN)
     assert refusal.code == "DEVICE_NOT_ELIGIBLE"
     assert refusal.details["reasons"] == ["WORKING", "BATTERY_OK", "SCREEN_TOO_SMALL", "PURCHASE_DATE_IN_FUTURE"]
 
@@ -309,7 +312,7 @@ def test_every_status_is_reachable_from_registration():
 @pytest.mark.parametrize("country", ["NL", "nl", "NLD", "Nederland", "the Netherlands"])
 def test_the_netherlands_may_be_written_out(country):
     participant = replace(PARTICIPANT, address=replace(ADDRESS, country=country))
-    assert rules.check_participant(participant, TODAY, POLICY) is None
+    assert eligibility.check_participant(participant, TODAY, POLICY) is None
 
 
 # --- what the participant sees (API.md tracking) ----------------------------------------------
