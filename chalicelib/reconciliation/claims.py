@@ -21,6 +21,7 @@ from chalicelib.coupons import store as coupon_store
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.reconciliation import liability, rules, store
 from chalicelib.reconciliation.service import METRIC, READ_ATTEMPTS
+from chalicelib.tradein import payout_store
 from chalicelib.tradein import rules as tradein_rules
 from chalicelib.tradein import store as tradein_store
 
@@ -36,7 +37,7 @@ def _claim_view(claim: tradein_rules.Claim) -> rules.ClaimView:
 
 
 def _batch_view(batch_id: str | None) -> rules.BatchView | None:
-    batch = tradein_store.get_batch(batch_id) if batch_id else None
+    batch = payout_store.get_batch(batch_id) if batch_id else None
     if batch is None:
         return None
     return rules.BatchView(batch["batch_id"], batch["status"], frozenset(batch["claims"]), int(batch["total_cents"]))
