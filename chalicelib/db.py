@@ -6,7 +6,7 @@ boto3 and PynamoDB both follow AWS_ENDPOINT_URL (moto's server locally, in-proce
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -17,7 +17,7 @@ import botocore.session
 import pynamodb.connection.base
 from botocore.config import Config
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -87,6 +87,19 @@ def transaction() -> Iterator[TransactWrite]:
             raise
         reasons = [reason.code if reason else None for reason in exc.cancellation_reasons]
         raise TransactionCancelled(reasons) from exc
+
+
+def applied(write: Callable[[], Any]) -> bool:
+    """Run one conditional single-item write (put, update, delete): False when its condition
+    failed (someone got there first, or the state is no longer the expected one), True when
+    written; any other error passes unchanged."""
+    try:
+        write()
+    except (PutError, UpdateError, DeleteError) as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def batch_get(keys: list[tuple[type[Model], Any]]) -> list[Any]:

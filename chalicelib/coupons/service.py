@@ -214,6 +214,17 @@ def _details(checked: Validation) -> dict[str, Any]:
     }
 
 
+def redemption_read(receipt_id: str) -> tuple[Any, Any]:
+    """The key a return reads with its receipt in one BatchGetItem (chalicelib.flows)."""
+    return store.redemption_read(receipt_id)
+
+
+def nothing_to_restore(item: Any) -> bool:
+    """C8: True when the order of a receipt redeemed no coupons (`item` answers `redemption_read`),
+    so its return owes no restore; otherwise `restore_for_return` decides after the return."""
+    return store.redemption_of(item) is None
+
+
 def restore_for_return(event: ReceiptReturned) -> list[str]:
     """Restore the coupons redeemed on a returned receipt, keeping their expiry (C8).
 

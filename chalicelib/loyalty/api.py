@@ -23,7 +23,7 @@ from chalicelib.http import (
     query,
     validate,
 )
-from chalicelib.loyalty import care, service
+from chalicelib.loyalty import accounts, care, earning
 from chalicelib.loyalty.rules import LedgerEntry, StoredReceipt
 from chalicelib.sales import Channel, LineIn, Receipt
 
@@ -47,7 +47,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
 def member_caller(request: Request) -> Principal:
     """A member's token, refused with 410 ACCOUNT_MERGED before anything else once merged (L13)."""
     who = require(request, "member")
-    service.refuse_merged(who.subject)
+    accounts.refuse_merged(who.subject)
     return who
 
 
@@ -155,7 +155,7 @@ class MemberLookup(Body):
         return self
 
 
-def _profile(p: service.Profile) -> dict[str, Any]:
+def _profile(p: accounts.Profile) -> dict[str, Any]:
     m = p.member
     return {
         "member_id": m.member_id,
@@ -176,7 +176,7 @@ def _profile(p: service.Profile) -> dict[str, Any]:
     }
 
 
-def _receipt_result(r: service.ReceiptResult) -> dict[str, Any]:
+def _receipt_result(r: earning.ReceiptResult) -> dict[str, Any]:
     return {
         "receipt_id": r.receipt_id,
         "member_id": r.member_id,
@@ -208,7 +208,7 @@ def join():  # type: ignore[no-untyped-def]
     who = member_caller(bp.current_request)
     body = parse(bp.current_request, JoinIn)
     address = body.address.to_address() if body.address else None
-    profile = service.join(
+    profile = accounts.join(
         who.subject, body.email, body.first_name, body.last_name, address, body.newsletter, body.partner_data_sharing
     )
     return json_response(_profile(profile), 201)
@@ -217,21 +217,21 @@ def join():  # type: ignore[no-untyped-def]
 @bp.route("/members/me", methods=["GET"])
 def me():  # type: ignore[no-untyped-def]
     who = require(bp.current_request, "member")  # the profile's one read answers 410 when merged (L13)
-    return json_response(_profile(service.profile(who.subject)))
+    return json_response(_profile(accounts.profile(who.subject)))
 
 
 @bp.route("/members/me", methods=["PATCH"])
 def update_me():  # type: ignore[no-untyped-def]
     who = member_caller(bp.current_request)
     changes = parse(bp.current_request, ProfilePatch).model_dump(exclude_unset=True)
-    return json_response(_profile(service.update_profile(who.subject, changes)))
+    return json_response(_profile(accounts.update_profile(who.subject, changes)))
 
 
 @bp.route("/members/me/history", methods=["GET"])
 def history():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
-    entries, last = service.history(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
+    entries, last = accounts.history(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
     return json_response({"items": [_entry(e) for e in entries], "next_cursor": encode_cursor(last)})
 
 
@@ -239,7 +239,7 @@ def history():  # type: ignore[no-untyped-def]
 def my_receipts():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
-    found, last = service.receipts(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
+    found, last = earning.receipts(who.subject, limit_param(request), decode_cursor(query(request, "cursor")))
     return json_response({"items": [_receipt(s) for s in found], "next_cursor": encode_cursor(last)})
 
 
@@ -247,7 +247,7 @@ def my_receipts():  # type: ignore[no-untyped-def]
 def register_receipt():  # type: ignore[no-untyped-def]
     who = member_caller(bp.current_request)
     body = parse(bp.current_request, RegisterIn)
-    result, created = service.register_receipt(who.subject, body.receipt_id)
+    result, created = earning.register_receipt(who.subject, body.receipt_id)
     return json_response(_receipt_result(result), 201 if created else 200)
 
 
@@ -268,7 +268,7 @@ def put_receipt(receipt_id: str):  # type: ignore[no-untyped-def]
         coupon_discount_cents=body.coupon_discount_cents,
     )
     payload = body.model_dump(mode="json", exclude={"receipt_id"})
-    result, created = service.record_receipt(receipt, body.card_number, payload)
+    result, created = earning.record_receipt(receipt, body.card_number, payload)
     return json_response(_receipt_result(result), 201 if created else 200)
 
 

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from botocore.client import BaseClient
 
-from chalicelib.loyalty import jobs, rules, service, store
+from chalicelib import db
+from chalicelib.loyalty import history_store, jobs, lot_store, maturation, member_store, rules, spending
 from chalicelib.loyalty.rules import Lot
 from tests.integration.loyalty.conftest import assert_ledger_consistent
 
@@ -21,11 +22,11 @@ def test_points_expire_in_the_run_after_their_last_valid_day(member, buy, travel
     assert jobs.run_nightly(date(2018, 8, 9))["lots_expired"] == 0
     summary = jobs.run_nightly(date(2018, 8, 10))
     assert (summary["lots_expired"], summary["points_expired"]) == (1, 250)
-    assert store.get_member("m-1").balance.available == 100
-    entries, _ = store.history_of("m-1", 1, None)
+    assert member_store.get_member("m-1").balance.available == 100
+    entries, _ = history_store.history_of("m-1", 1, None)
     assert (entries[0].type, entries[0].points) == ("expired", -250)
     assert jobs.run_nightly(date(2019, 8, 10))["points_expired"] == 100
-    assert store.get_member("m-1").balance.available == 0
+    assert member_store.get_member("m-1").balance.available == 0
     assert_ledger_consistent("m-1")
 
 
@@ -33,8 +34,8 @@ def test_points_expire_in_the_run_after_their_last_valid_day(member, buy, travel
 def test_spent_lots_leave_the_expiry_work_list_and_only_the_rest_expires(member, travel):
     travel("2017-08-10T14:00")
     member("m-1")
-    with store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-1", 200, date(2017, 8, 11), "coupon:x"))
+    with db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-1", 200, date(2017, 8, 11), "coupon:x"))
     summary = jobs.run_nightly(date(2018, 8, 10))
     assert (summary["lots_expired"], summary["points_expired"]) == (1, 50)
     assert_ledger_consistent("m-1")
@@ -50,7 +51,7 @@ def test_a_missed_night_is_caught_up_and_a_rerun_changes_nothing(member, buy, tr
     assert (first["lots_matured"], first["points_matured"]) == (2, 300)
     second = jobs.run_nightly(date(2017, 9, 20))
     assert (second["lots_matured"], second["points_matured"], second["lots_expired"]) == (0, 0, 0)
-    assert store.get_member("m-1").balance.available == 550
+    assert member_store.get_member("m-1").balance.available == 550
     assert_ledger_consistent("m-1")
 
 
@@ -64,23 +65,23 @@ def test_a_run_resumed_after_a_crash_moves_each_lot_once(member, buy, travel, mo
     member("m-1")
     for i in range(4):
         buy(f"R{i}", "m-1", price=10_000)
-    real = service.mature_lot
+    real = maturation.mature_lot
     done: list[str] = []
 
-    def crash_after_two(lot: Lot, today: date, counts: service.NightlyCounts) -> None:
+    def crash_after_two(lot: Lot, today: date, counts: maturation.NightlyCounts) -> None:
         if len(done) == 2:
             raise ProcessDied
         real(lot, today, counts)
         done.append(lot.lot_id)
 
-    monkeypatch.setattr(service, "mature_lot", crash_after_two)
+    monkeypatch.setattr(maturation, "mature_lot", crash_after_two)
     with pytest.raises(ProcessDied):
         jobs.run_nightly(date(2017, 9, 9))
     monkeypatch.undo()
-    assert store.get_member("m-1").balance.pending == 200
+    assert member_store.get_member("m-1").balance.pending == 200
     resumed = jobs.run_nightly(date(2017, 9, 9))
     assert resumed["lots_matured"] == 2
-    assert store.get_member("m-1").balance.available == 650
+    assert member_store.get_member("m-1").balance.available == 650
     assert_ledger_consistent("m-1")
 
 
@@ -89,12 +90,12 @@ def test_a_stale_index_entry_is_skipped_by_the_lots_condition(member, buy, trave
     travel("2017-08-10T14:00")
     member("m-1")
     buy("R1", "m-1", price=10_000)
-    stale = store.get_lot("m-1", "receipt#R1")
+    stale = lot_store.get_lot("m-1", "receipt#R1")
     jobs.run_nightly(date(2017, 9, 9))
-    counts = service.NightlyCounts()
-    service.mature_lot(stale, date(2017, 9, 9), counts)
+    counts = maturation.NightlyCounts()
+    maturation.mature_lot(stale, date(2017, 9, 9), counts)
     assert (counts.lots_matured, counts.skipped) == (0, 1)
-    assert store.get_member("m-1").balance.available == 350
+    assert member_store.get_member("m-1").balance.available == 350
     assert_ledger_consistent("m-1")
 
 
@@ -144,5 +145,5 @@ def test_lots_are_spread_over_the_shards(member, buy, travel):
         buy(f"R{r}", "m-1", price=1_000)
     shards = {rules.shard_of(f"m-1#receipt#R{r}", 8) for r in range(40)}
     assert len(shards) >= 6
-    found = sum(len(list(store.due_to_mature(s, date(2017, 9, 9)))) for s in range(8))
+    found = sum(len(list(lot_store.due_to_mature(s, date(2017, 9, 9)))) for s in range(8))
     assert found == 40
