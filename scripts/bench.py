@@ -177,7 +177,7 @@ def hot_paths() -> dict[str, dict[str, Any]]:
                 "lines": [{"line_id": "1", "quantity": 1}],
             }
             _, seen = measured(client, "POST", "/receipts/R-1/returns", headers(*POS), ret)
-            record("POST /receipts/{id}/returns", 4, seen, "the owed-effects record adds writes (README Performance)")
+            record("POST /receipts/{id}/returns", 4, seen, "return, receipt, redemption in one read")
     return results
 
 
