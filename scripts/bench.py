@@ -47,9 +47,9 @@ from chalicelib.loyalty import accounts, earning, lot_store, maturation, member_
 from chalicelib.loyalty import rules as loyalty_rules  # noqa: E402
 from chalicelib.loyalty.models import LotModel, MemberModel  # noqa: E402
 from chalicelib.provision import provision  # noqa: E402
-from chalicelib.sales import Line, Receipt  # noqa: E402
+from chalicelib.sales import Receipt  # noqa: E402
 from scripts.request_count import Requests, count_requests  # noqa: E402
-from tests.factories import old_lots  # noqa: E402
+from tests.factories import make_line, old_lots  # noqa: E402
 
 OUT = ROOT / "bench"
 
@@ -189,10 +189,7 @@ DUE_LOTS = 100
 
 
 def _buy(receipt_id: str, member_id: str, when: datetime, euros: int) -> int:
-    line = Line(
-        line_id="1", sku="S", description="item", brand="Acme", category="laptop", kind="product",
-        seller="retailer", unit_price_cents=euros * 100, quantity=1,
-    )  # fmt: skip
+    line = make_line("1", euros * 100)
     receipt = Receipt(receipt_id=receipt_id, channel="store", purchased_at=when, lines=(line,), member_id=member_id)
     result, created = earning.record_receipt(receipt, None, {"receipt_id": receipt_id, "at": when.isoformat()})
     assert created

@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.config import settings
+from chalicelib.config import Settings, settings
 from chalicelib.coupons import rules, store
 from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Redemption, Tier, Validation
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
@@ -38,7 +38,11 @@ class Redeemed:
 
 def policy() -> CouponPolicy:
     """The coupon policy as configured now (G5)."""
-    cfg = settings()
+    return policy_from(settings())
+
+
+def policy_from(cfg: Settings) -> CouponPolicy:
+    """The coupon policy of these settings (tests build theirs from `Settings()` this way)."""
     return CouponPolicy(
         tiers=tuple(Tier(t.amount_cents, t.points) for t in cfg.coupon_tiers),
         validity_years=cfg.coupon_validity_years,

@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, db
 from chalicelib.address import Address
-from chalicelib.config import settings
+from chalicelib.config import Settings, settings
 from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
 from chalicelib.ids import random_code
 from chalicelib.loyalty import history_store, lot_store, member_store, rules
@@ -38,7 +38,11 @@ CARD_DIGITS = "0123456789"
 
 def policy() -> LoyaltyPolicy:
     """The programme's tunable values, from settings at call time (G5)."""
-    cfg = settings()
+    return policy_from(settings())
+
+
+def policy_from(cfg: Settings) -> LoyaltyPolicy:
+    """The policy of these settings (tests build theirs from `Settings()` this way)."""
     return LoyaltyPolicy(
         cents_per_point=cfg.cents_per_point,
         return_period_days=cfg.return_period_days,
