@@ -16,7 +16,7 @@ from chalicelib import clock, db, events
 from chalicelib.coupons import service as coupons
 from chalicelib.coupons.rules import Coupon, Status
 from chalicelib.errors import Conflict, Unprocessable
-from chalicelib.loyalty import service as loyalty
+from chalicelib.loyalty import accounts, earning, merging, returns, spending
 from chalicelib.loyalty.rules import Member, StoredReturn
 from chalicelib.observability import logger
 from chalicelib.tradein import inspection as tradein_inspection
@@ -31,14 +31,14 @@ MAX_ATTEMPTS = 3
 
 def refuse_merged(member_id: str) -> Member | None:
     """L13: 410 ACCOUNT_MERGED for a merged account; the account (None when unknown)."""
-    return loyalty.refuse_merged(member_id)
+    return accounts.refuse_merged(member_id)
 
 
 def list_coupons(
     member_id: str, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[tuple[Coupon, Status]], dict[str, Any] | None]:
     """A page of an active member's own coupons with their status today (C2, C3, L13)."""
-    loyalty.require_active_member(member_id)
+    accounts.require_active_member(member_id)
     return coupons.list_coupons(member_id, limit, start_key)
 
 
@@ -57,7 +57,7 @@ def convert_points(
     request record's condition in that transaction, and only then is the record read.
     """
     member = member if member is not None and member.member_id == member_id else None
-    member = member or loyalty.require_active_member(member_id)
+    member = member or accounts.require_active_member(member_id)
     conversion = coupons.plan_conversion(member_id, amount_cents, idempotency_key)
     for attempt in range(MAX_ATTEMPTS):
         replay = coupons.replayed_conversion(conversion) if attempt else None
@@ -66,12 +66,12 @@ def convert_points(
         now = clock.now()
         coupon = coupons.new_coupon(conversion, now.date())
         try:
-            spend = loyalty.plan_spend(member_id, coupon.points, now.date(), f"coupon:{coupon.code}", member)
+            spend = spending.plan_spend(member_id, coupon.points, now.date(), f"coupon:{coupon.code}", member)
             with db.transaction() as tx:
-                loyalty.add_spend(tx, spend)
+                spending.add_spend(tx, spend)
                 coupons.add_issue(tx, conversion, coupon, now)
         except db.TransactionCancelled:
-            member = loyalty.require_active_member(member_id)  # a replay, or a concurrent change
+            member = accounts.require_active_member(member_id)  # a replay, or a concurrent change
             continue
         except Unprocessable:
             # A concurrent retry with this key may have spent the points first: answer it as a replay.
@@ -99,15 +99,23 @@ def return_effect(name: str, event: events.ReceiptReturned) -> list[str]:
 
 def record_return(
     receipt_id: str, return_id: str, returned_at: datetime, lines: list[tuple[str, int]], payload: dict[str, Any]
-) -> tuple[loyalty.ReturnResult, bool]:
+) -> tuple[returns.ReturnResult, bool]:
     """L11: reduce the receipt's points to what the kept lines earn, then restore coupons (C8) and
     void claims (T12). Idempotent per return_id: the return item (with the effects it owes), the
     receipt's returned quantities and the ledger change commit together; the effects are done
     next and marked done on the return item, so a replay, or the nightly catch-up when the till
     never resends, completes whatever a crash left owed, and answers the same.
     """
-    ret, event, created = loyalty.record_return_ledger(receipt_id, return_id, returned_at, lines, payload)
-    return loyalty.answer(complete_effects(ret, event)), created
+    # One BatchGetItem for the return, its receipt and the order's redemption (issue 12): an order
+    # that redeemed no coupon owes no restore, so the common return is 4 requests (this read, the
+    # ledger transaction, trade-in's claim look-up, marking its effect done).
+    keys = [*returns.return_reads(receipt_id, return_id), coupons.redemption_read(receipt_id)]
+    items = db.batch_get(keys)
+    not_owed = frozenset({events.COUPON_RESTORE}) if coupons.nothing_to_restore(items[-1]) else frozenset()
+    ret, event, created = returns.record_return_ledger(
+        receipt_id, return_id, returned_at, lines, payload, first_read=items[:-1], not_owed=not_owed
+    )
+    return returns.answer(complete_effects(ret, event)), created
 
 
 def complete_effects(ret: StoredReturn, event: events.ReceiptReturned | None = None) -> StoredReturn:
@@ -122,7 +130,7 @@ def complete_effects(ret: StoredReturn, event: events.ReceiptReturned | None = N
         if not ret.owed:
             return ret
         if event is None:
-            event = loyalty.returned_event(ret)
+            event = returns.returned_event(ret)
         done: dict[str, list[str]] = {}
         failure: Exception | None = None
         for name in sorted(ret.owed):
@@ -131,9 +139,9 @@ def complete_effects(ret: StoredReturn, event: events.ReceiptReturned | None = N
             except Exception as exc:
                 failure = failure or exc
         if done:
-            marked = loyalty.mark_return_effects_done(ret, done)
+            marked = returns.mark_return_effects_done(ret, done)
             if marked is None:
-                again = loyalty.get_return(ret.return_id)  # a concurrent completer got there first
+                again = returns.get_return(ret.return_id)  # a concurrent completer got there first
                 assert again is not None
                 ret = again
                 continue
@@ -154,9 +162,9 @@ def complete_owed_return_effects(now: datetime) -> dict[str, Any]:
     """
     completed = 0
     failures: list[dict[str, str]] = []
-    for return_id in loyalty.returns_owing(now):
+    for return_id in returns.returns_owing(now):
         try:
-            ret = loyalty.get_return(return_id)
+            ret = returns.get_return(return_id)
             if ret is None or not ret.owed:
                 continue
             complete_effects(ret)
@@ -171,15 +179,15 @@ def complete_owed_return_effects(now: datetime) -> dict[str, Any]:
 # --- merging accounts (L13) -------------------------------------------------------------------
 
 
-def merge(target_id: str, source_id: str) -> loyalty.MergeResult:
+def merge(target_id: str, source_id: str) -> merging.MergeResult:
     """L13: move the source account's lots, receipts, history and coupons into the target, then
     close the source (410 ACCOUNT_MERGED from then on). Calling it again resumes where it stopped;
     a completed merge answers what it did."""
-    progress, closed = loyalty.merge_ledger(target_id, source_id)
+    progress, closed = merging.merge_ledger(target_id, source_id)
     if closed:
         return progress
     moved = coupons.transfer_coupons(source_id, target_id)
-    return loyalty.close_merge(replace(progress, coupons_moved=list(moved)))
+    return merging.close_merge(replace(progress, coupons_moved=list(moved)))
 
 
 # --- trade-in registration reads the laptop's receipt (T1) ------------------------------------
@@ -190,5 +198,5 @@ def register_claim(
 ) -> tuple[dict[str, Any], bool]:
     """T1-T5 with the receipt of the laptop's purchase as loyalty holds it."""
     return tradein_registration.register_claim(
-        registration, loyalty.get_receipt(registration.receipt_id), client_ip, now
+        registration, earning.get_receipt(registration.receipt_id), client_ip, now
     )

@@ -6,9 +6,9 @@ services behind the routes (and PynamoDB, boto3 and the models under them) are b
 `TYPE_CHECKING`, so that mypy, import-linter and tests/unit/test_architecture.py still see it:
 
     if TYPE_CHECKING:
-        from chalicelib.loyalty import service
+        from chalicelib.loyalty import accounts
     else:
-        service = lazy_module("chalicelib.loyalty.service")
+        accounts = lazy_module("chalicelib.loyalty.accounts")
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The shared vocabulary of a sale (API.md "Receipt" and "Line"), used by every domain.
 
 Loyalty owns receipts; coupons read baskets in the same shape; trade-in reads the receipt of the
-new laptop through chalicelib.loyalty.service.get_receipt.
+new laptop through chalicelib.loyalty.earning.get_receipt.
 """
 
 from __future__ import annotations

@@ -43,14 +43,13 @@ from app import app  # noqa: E402
 from chalicelib.auth import mint_dev_token  # noqa: E402
 from chalicelib.clock import AMSTERDAM  # noqa: E402
 from chalicelib.config import settings  # noqa: E402
+from chalicelib.loyalty import accounts, earning, lot_store, maturation, member_store  # noqa: E402
 from chalicelib.loyalty import rules as loyalty_rules  # noqa: E402
-from chalicelib.loyalty import service as loyalty  # noqa: E402
-from chalicelib.loyalty import store as loyalty_store  # noqa: E402
 from chalicelib.loyalty.models import LotModel, MemberModel  # noqa: E402
 from chalicelib.provision import provision  # noqa: E402
-from chalicelib.sales import Line, Receipt  # noqa: E402
+from chalicelib.sales import Receipt  # noqa: E402
 from scripts.request_count import Requests, count_requests  # noqa: E402
-from tests.factories import old_lots  # noqa: E402
+from tests.factories import make_line, old_lots  # noqa: E402
 
 OUT = ROOT / "bench"
 
@@ -145,7 +144,7 @@ def hot_paths() -> dict[str, dict[str, Any]]:
         with at("2017-08-10T12:00"):
             earn = {"channel": "store", "purchased_at": "2017-07-01T12:00:00+02:00", "member_id": "m-1"}
             assert call(client, "PUT", "/receipts/earn-1", headers(*POS), {**earn, "lines": [LAPTOP]})[0] == 201
-            loyalty.run_nightly(date(2017, 8, 10))
+            maturation.run_nightly(date(2017, 8, 10))
             old_lots("m-1", 200)
             me = headers("m-1")
 
@@ -178,7 +177,7 @@ def hot_paths() -> dict[str, dict[str, Any]]:
                 "lines": [{"line_id": "1", "quantity": 1}],
             }
             _, seen = measured(client, "POST", "/receipts/R-1/returns", headers(*POS), ret)
-            record("POST /receipts/{id}/returns", 4, seen, "the owed-effects record adds writes (README Performance)")
+            record("POST /receipts/{id}/returns", 4, seen, "return, receipt, redemption in one read")
     return results
 
 
@@ -190,12 +189,9 @@ DUE_LOTS = 100
 
 
 def _buy(receipt_id: str, member_id: str, when: datetime, euros: int) -> int:
-    line = Line(
-        line_id="1", sku="S", description="item", brand="Acme", category="laptop", kind="product",
-        seller="retailer", unit_price_cents=euros * 100, quantity=1,
-    )  # fmt: skip
+    line = make_line("1", euros * 100)
     receipt = Receipt(receipt_id=receipt_id, channel="store", purchased_at=when, lines=(line,), member_id=member_id)
-    result, created = loyalty.record_receipt(receipt, None, {"receipt_id": receipt_id, "at": when.isoformat()})
+    result, created = earning.record_receipt(receipt, None, {"receipt_id": receipt_id, "at": when.isoformat()})
     assert created
     return result.points
 
@@ -208,7 +204,7 @@ def loyalty_night(not_due_factor: int) -> dict[str, Any]:
         with at("2017-12-01T10:00"):
             for m in range(MEMBERS):
                 member_id = f"n-{m}"
-                loyalty.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, False, False)
+                accounts.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, False, False)
                 expected[member_id] = {"available": settings().welcome_points, "pending": 0}
         purchase_due = datetime(2018, 1, 30, 12, tzinfo=AMSTERDAM)  # matures 2018-03-01
         purchase_later = datetime(2018, 2, 25, 12, tzinfo=AMSTERDAM)  # matures 2018-03-27
@@ -220,13 +216,13 @@ def loyalty_night(not_due_factor: int) -> dict[str, Any]:
         with at(f"{NIGHT.isoformat()}T01:30"):
             started = time.perf_counter()
             with count_requests() as seen:
-                counts = loyalty.run_nightly(NIGHT)
+                counts = maturation.run_nightly(NIGHT)
             seconds = time.perf_counter() - started
             wrong = []
             for member_id, want in expected.items():
-                member = loyalty_store.get_member(member_id)
+                member = member_store.get_member(member_id)
                 assert member is not None
-                lots = loyalty_store.lots_of(member_id)
+                lots = lot_store.lots_of(member_id)
                 got = {"available": member.balance.available, "pending": member.balance.pending}
                 if got != want or member.balance != loyalty_rules.balance_of(lots, member.balance.debt):
                     wrong.append(member_id)
@@ -245,7 +241,7 @@ def loyalty_night(not_due_factor: int) -> dict[str, Any]:
 def _not_due_lots(n: int, purchased: date, expected: dict[str, dict[str, int]]) -> None:
     """`n` pending lots maturing after NIGHT, written in batches with the members' pending balance
     (the same items record_receipt writes, without its 2 requests per lot: moto is slow)."""
-    pol = loyalty.policy()
+    pol = accounts.policy()
     added: dict[str, int] = {}
     with LotModel.batch_write() as batch:
         for i in range(n):
@@ -256,7 +252,7 @@ def _not_due_lots(n: int, purchased: date, expected: dict[str, dict[str, int]]) 
                 matures_on=loyalty_rules.matures_on(purchased, pol),
                 expires_on=loyalty_rules.base_expires_on(purchased, pol), status="pending", receipt_id=f"later-{i}",
             )  # fmt: skip
-            batch.save(loyalty_store._lot_item(lot))
+            batch.save(lot_store.lot_item(lot))
             added[member_id] = added.get(member_id, 0) + points
     for member_id, points in added.items():
         MemberModel(member_id).update(actions=[MemberModel.pending.add(points)])

@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from chalicelib.config import Settings
+from chalicelib.coupons.rules import CouponPolicy
+from chalicelib.coupons.service import policy_from as coupon_policy_from
+from chalicelib.loyalty.accounts import policy_from as loyalty_policy_from
+from chalicelib.loyalty.rules import LoyaltyPolicy
 from chalicelib.sales import Line
 
 
@@ -31,6 +36,16 @@ def make_line(line_id: str = "1", price: int = 10_000, quantity: int = 1, **kw: 
     }
     values.update(kw)
     return Line(**values)
+
+
+def loyalty_policy(**changes: Any) -> LoyaltyPolicy:
+    """The programme's policy as `Settings` defaults it (G5), with `changes` to the settings."""
+    return loyalty_policy_from(Settings(**changes))
+
+
+def coupon_policy(**changes: Any) -> CouponPolicy:
+    """The coupon policy as `Settings` defaults it (G5), with `changes` to the settings."""
+    return coupon_policy_from(Settings(**changes))
 
 
 def old_lots(member_id: str, n: int) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.config import settings
+from chalicelib.config import Settings, settings
 from chalicelib.coupons import rules, store
 from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Redemption, Tier, Validation
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
@@ -38,7 +38,11 @@ class Redeemed:
 
 def policy() -> CouponPolicy:
     """The coupon policy as configured now (G5)."""
-    cfg = settings()
+    return policy_from(settings())
+
+
+def policy_from(cfg: Settings) -> CouponPolicy:
+    """The coupon policy of these settings (tests build theirs from `Settings()` this way)."""
     return CouponPolicy(
         tiers=tuple(Tier(t.amount_cents, t.points) for t in cfg.coupon_tiers),
         validity_years=cfg.coupon_validity_years,
@@ -212,6 +216,17 @@ def _details(checked: Validation) -> dict[str, Any]:
         "accepted": [{"code": a.code, "amount_cents": a.amount_cents} for a in checked.accepted],
         "rejected": [{"code": r.code, "reason": r.reason} for r in checked.rejected],
     }
+
+
+def redemption_read(receipt_id: str) -> tuple[Any, Any]:
+    """The key a return reads with its receipt in one BatchGetItem (chalicelib.flows)."""
+    return store.redemption_read(receipt_id)
+
+
+def nothing_to_restore(item: Any) -> bool:
+    """C8: True when the order of a receipt redeemed no coupons (`item` answers `redemption_read`),
+    so its return owes no restore; otherwise `restore_for_return` decides after the return."""
+    return store.redemption_of(item) is None
 
 
 def restore_for_return(event: ReceiptReturned) -> list[str]:

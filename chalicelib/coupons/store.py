@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, db
@@ -133,6 +133,17 @@ def get_redemption(receipt_id: str) -> Redemption | None:
         return None
 
 
+def redemption_read(receipt_id: str) -> tuple[Any, Any]:
+    """The key of an order's redemption, for a BatchGetItem that chalicelib.flows shares with
+    another domain's reads (a return reads it with its receipt)."""
+    return (RedemptionModel, receipt_id)
+
+
+def redemption_of(item: Any) -> Redemption | None:
+    """The answer to `redemption_read`."""
+    return _to_redemption(item) if item is not None else None
+
+
 def get_coupons_and_redemption(codes: Iterable[str], receipt_id: str) -> tuple[dict[str, Coupon], Redemption | None]:
     """The stored coupons among `codes` and the order's redemption, in one BatchGetItem (C7)."""
     wanted = list(dict.fromkeys(codes))[: MAX_BATCH_GET - 1]
@@ -229,8 +240,8 @@ def expire(code: str, today: date) -> bool:
 
     The condition re-checks what the eventually consistent index said; False: nothing to do.
     """
-    try:
-        CouponModel(code).update(
+    return db.applied(
+        lambda: CouponModel(code).update(
             actions=[
                 CouponModel.status.set("expired"),
                 CouponModel.expired_on.set(today.isoformat()),
@@ -241,28 +252,20 @@ def expire(code: str, today: date) -> bool:
             & (CouponModel.status == "active")
             & (CouponModel.expires_on < today.isoformat()),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    )
 
 
 def move_to(code: str, source_member_id: str, target_member_id: str) -> bool:
     """Give one coupon of `source` to `target` (L13 merge). False when it is no longer source's."""
-    try:
-        CouponModel(code).update(
+    return db.applied(
+        lambda: CouponModel(code).update(
             actions=[
                 CouponModel.member_id.set(target_member_id),
                 CouponModel.transferred_from.set(source_member_id),
             ],
             condition=CouponModel.code.exists() & (CouponModel.member_id == source_member_id),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    )
 
 
 def changed_page(shard: int, first: date, last: date, limit: int, cursor: Any) -> tuple[list[str], Any]:

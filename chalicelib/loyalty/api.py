@@ -26,13 +26,14 @@ from chalicelib.sales import Channel, LineIn, Receipt
 
 if TYPE_CHECKING:  # loaded at the first request that uses them (chalicelib/lazy.py)
     from chalicelib import flows
-    from chalicelib.loyalty import care, responses, service
+    from chalicelib.loyalty import accounts, care, earning, responses
     from chalicelib.loyalty.rules import LedgerEntry, StoredReceipt
 else:
     flows = lazy_module("chalicelib.flows")
+    accounts = lazy_module("chalicelib.loyalty.accounts")
     care = lazy_module("chalicelib.loyalty.care")
+    earning = lazy_module("chalicelib.loyalty.earning")
     responses = lazy_module("chalicelib.loyalty.responses")
-    service = lazy_module("chalicelib.loyalty.service")
 
 bp = Blueprint(__name__)
 
@@ -54,7 +55,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
 def member_caller(request: Request) -> Principal:
     """A member's token, refused with 410 ACCOUNT_MERGED before anything else once merged (L13)."""
     who = require(request, "member")
-    service.refuse_merged(who.subject)
+    accounts.refuse_merged(who.subject)
     return who
 
 
@@ -162,7 +163,7 @@ class MemberLookup(Body):
         return self
 
 
-def _profile(p: service.Profile) -> dict[str, Any]:
+def _profile(p: accounts.Profile) -> dict[str, Any]:
     m = p.member
     return responses.Profile(
         member_id=m.member_id,
@@ -183,7 +184,7 @@ def _profile(p: service.Profile) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _receipt_result(r: service.ReceiptResult) -> dict[str, Any]:
+def _receipt_result(r: earning.ReceiptResult) -> dict[str, Any]:
     return responses.ReceiptResult(
         receipt_id=r.receipt_id, member_id=r.member_id, points=r.points, matures_on=r.matures_on.isoformat()
     ).model_dump(mode="json")
@@ -214,7 +215,7 @@ def join():  # type: ignore[no-untyped-def]
     who = member_caller(bp.current_request)
     body = parse(bp.current_request, JoinIn)
     address = body.address.to_address() if body.address else None
-    profile = service.join(
+    profile = accounts.join(
         who.subject, body.email, body.first_name, body.last_name, address, body.newsletter, body.partner_data_sharing
     )
     return json_response(_profile(profile), 201)
@@ -223,14 +224,14 @@ def join():  # type: ignore[no-untyped-def]
 @bp.route("/members/me", methods=["GET"])
 def me():  # type: ignore[no-untyped-def]
     who = require(bp.current_request, "member")  # the profile's one read answers 410 when merged (L13)
-    return json_response(_profile(service.profile(who.subject)))
+    return json_response(_profile(accounts.profile(who.subject)))
 
 
 @bp.route("/members/me", methods=["PATCH"])
 def update_me():  # type: ignore[no-untyped-def]
     who = member_caller(bp.current_request)
     changes = parse(bp.current_request, ProfilePatch).model_dump(exclude_unset=True)
-    return json_response(_profile(service.update_profile(who.subject, changes)))
+    return json_response(_profile(accounts.update_profile(who.subject, changes)))
 
 
 @bp.route("/members/me/history", methods=["GET"])
@@ -238,7 +239,7 @@ def history():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
     scope = f"history:{who.subject}"
-    entries, last = service.history(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
+    entries, last = accounts.history(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
     return json_response({"items": [_entry(e) for e in entries], "next_cursor": pager.encode(last, scope)})
 
 
@@ -247,7 +248,7 @@ def my_receipts():  # type: ignore[no-untyped-def]
     request = bp.current_request
     who = member_caller(request)
     scope = f"receipts:{who.subject}"
-    found, last = service.receipts(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
+    found, last = earning.receipts(who.subject, limit_param(request), pager.decode(query(request, "cursor"), scope))
     return json_response({"items": [_receipt(s) for s in found], "next_cursor": pager.encode(last, scope)})
 
 
@@ -255,7 +256,7 @@ def my_receipts():  # type: ignore[no-untyped-def]
 def register_receipt():  # type: ignore[no-untyped-def]
     who = member_caller(bp.current_request)
     body = parse(bp.current_request, RegisterIn)
-    result, created = service.register_receipt(who.subject, body.receipt_id)
+    result, created = earning.register_receipt(who.subject, body.receipt_id)
     return json_response(_receipt_result(result), 201 if created else 200)
 
 
@@ -276,7 +277,7 @@ def put_receipt(receipt_id: str):  # type: ignore[no-untyped-def]
         coupon_discount_cents=body.coupon_discount_cents,
     )
     payload = body.model_dump(mode="json", exclude={"receipt_id"})
-    result, created = service.record_receipt(receipt, body.card_number, payload)
+    result, created = earning.record_receipt(receipt, body.card_number, payload)
     return json_response(_receipt_result(result), 201 if created else 200)
 
 

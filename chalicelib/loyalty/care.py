@@ -8,28 +8,28 @@ from datetime import datetime
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock
+from chalicelib import clock, db
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.ids import fingerprint
-from chalicelib.loyalty import rules, service, store
+from chalicelib.loyalty import accounts, history_store, lot_store, member_store, rules
 from chalicelib.observability import logger
 
 
-def find_members(email: str | None, card_number: str | None) -> list[service.Profile]:
+def find_members(email: str | None, card_number: str | None) -> list[accounts.Profile]:
     """Active members with this e-mail address (exact, case-insensitive) or loyalty card, by key."""
     if (email is None) == (card_number is None):
         raise BadRequest("INVALID_QUERY", "give exactly one of email or card_number")
     if email is not None:
-        ids = store.members_by_email(email)
+        ids = member_store.members_by_email(email)
     else:
-        found = store.member_by_card(card_number or "")
+        found = member_store.member_by_card(card_number or "")
         ids = [found] if found else []
-    profiles: list[service.Profile] = []
+    profiles: list[accounts.Profile] = []
     for member_id in sorted(set(ids)):
-        member = store.get_member(member_id)
+        member = member_store.get_member(member_id)
         if member is not None and member.status == "active":  # merged accounts are closed (L13)
-            profiles.append(service.profile(member_id))
+            profiles.append(accounts.profile(member_id))
     return profiles
 
 
@@ -55,11 +55,11 @@ def adjust_points(member_id: str, adjustment_id: str, points: int, reason: str) 
         raise BadRequest("INVALID_POINTS", "points must not be 0")
     fp = fingerprint({"points": points, "reason": reason})
     entry_id = f"adjusted#{adjustment_id}"
-    for _ in range(service.RETRIES):
-        done = store.get_entry(member_id, entry_id)
+    for _ in range(accounts.RETRIES):
+        done = history_store.get_entry(member_id, entry_id)
         if done is not None:
             return _replay(member_id, adjustment_id, done, fp), False
-        member = service.require_active_member(member_id)
+        member = accounts.require_active_member(member_id)
         at = clock.now()
         entry = rules.LedgerEntry(
             member_id=member_id,
@@ -70,14 +70,14 @@ def adjust_points(member_id: str, adjustment_id: str, points: int, reason: str) 
             cause=f"adjustment:{adjustment_id}",
         )
         try:
-            with store.transaction() as tx:
+            with db.transaction() as tx:
                 if points > 0:
                     _add_award(tx, member, adjustment_id, points)
-                    store.add_entry(tx, entry, reason=reason, fingerprint=fp)
+                    history_store.add_entry(tx, entry, reason=reason, fingerprint=fp)
                 else:
                     lots = _take(tx, member, -points)
-                    store.add_entry(tx, entry, lots=lots, reason=reason, fingerprint=fp)
-        except store.TransactWriteError:
+                    history_store.add_entry(tx, entry, lots=lots, reason=reason, fingerprint=fp)
+        except db.TransactionCancelled:
             continue  # a replay got there first, or the balance moved meanwhile: read again
         logger.info("points adjusted", extra={"member_id": member_id, "adjustment_id": adjustment_id, "points": points})
         return Adjustment(adjustment_id, member_id, points, reason, at), True
@@ -95,7 +95,7 @@ def _replay(
 
 def _add_award(tx: TransactWrite, member: rules.Member, adjustment_id: str, points: int) -> None:
     """L7: an event lot, available at once and valid 1 year; L11: it pays a debt first."""
-    pol, today = service.policy(), clock.today()
+    pol, today = accounts.policy(), clock.today()
     settled, _left = rules.settle_debt(member.balance.debt, points)
     lot = rules.Lot(
         member_id=member.member_id,
@@ -109,8 +109,8 @@ def _add_award(tx: TransactWrite, member: rules.Member, adjustment_id: str, poin
         expires_on=rules.event_expires_on(today, pol),
         status="available",
     )
-    store.add_lot_put(tx, lot)
-    store.add_balance_change(
+    lot_store.add_lot_put(tx, lot)
+    member_store.add_balance_change(
         tx, member.member_id, available=lot.remaining, debt=-settled, expect_debt=member.balance.debt
     )
     if settled:
@@ -118,7 +118,7 @@ def _add_award(tx: TransactWrite, member: rules.Member, adjustment_id: str, poin
         settle = rules.LedgerEntry(
             member.member_id, f"settled#{lot.lot_id}", at, "adjusted", -settled, "debt_settlement"
         )
-        store.add_entry(tx, settle)
+        history_store.add_entry(tx, settle)
 
 
 def _take(tx: TransactWrite, member: rules.Member, points: int) -> dict[str, int]:
@@ -130,7 +130,7 @@ def _take(tx: TransactWrite, member: rules.Member, points: int) -> dict[str, int
     )
     if member.balance.available < points:
         raise short
-    lots = {lot.lot_id: lot for lot in store.open_lots_of(member.member_id)}
+    lots = {lot.lot_id: lot for lot in lot_store.open_lots_of(member.member_id)}
     plan = rules.plan_spend(list(lots.values()), points, clock.today())
     if not plan:
         raise short
@@ -141,6 +141,6 @@ def _take(tx: TransactWrite, member: rules.Member, points: int) -> dict[str, int
             {"lots": len(plan), "max_lots": settings().spend_max_lots},
         )
     for lot_id, n in plan:
-        store.add_lot_take(tx, lots[lot_id], n)
-    store.add_balance_change(tx, member.member_id, available=-points)
+        lot_store.add_lot_take(tx, lots[lot_id], n)
+    member_store.add_balance_change(tx, member.member_id, available=-points)
     return dict(plan)

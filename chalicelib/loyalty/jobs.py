@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib import clock, flows
-from chalicelib.loyalty import service
+from chalicelib.loyalty import maturation
 from chalicelib.observability import MetricUnit, logger, metrics
 
 
@@ -17,7 +17,7 @@ def run_nightly(today: date) -> dict[str, Any]:
     """Mature (L6), expire (L7) and settle debts from matured points (L11): all due by `today`;
     then complete what returns still owe coupons (C8) and trade-in (T12)."""
     started = time.monotonic()
-    counts = service.run_nightly(today)
+    counts = maturation.run_nightly(today)
     owed = owed_return_effects()
     duration_ms = int((time.monotonic() - started) * 1000)
     summary: dict[str, Any] = {
@@ -34,16 +34,16 @@ def run_nightly(today: date) -> dict[str, Any]:
 
 def mature(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:
     """One page of maturation (L6) with debt settlement (L11) in one shard; the rest's cursor."""
-    counts = service.NightlyCounts()
-    next_cursor = service.mature_page(shard, today, cursor, limit, counts)
+    counts = maturation.NightlyCounts()
+    next_cursor = maturation.mature_page(shard, today, cursor, limit, counts)
     _publish(counts)
     return asdict(counts), next_cursor
 
 
 def expire(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:
     """One page of point expiry (L7) in one shard; the rest's cursor."""
-    counts = service.NightlyCounts()
-    next_cursor = service.expire_page(shard, today, cursor, limit, counts)
+    counts = maturation.NightlyCounts()
+    next_cursor = maturation.expire_page(shard, today, cursor, limit, counts)
     _publish(counts)
     return asdict(counts), next_cursor
 
@@ -57,7 +57,7 @@ def owed_return_effects() -> dict[str, Any]:
     return owed
 
 
-def _publish(counts: service.NightlyCounts) -> None:
+def _publish(counts: maturation.NightlyCounts) -> None:
     metrics.add_metric(name="LotsMatured", unit=MetricUnit.Count, value=counts.lots_matured)
     metrics.add_metric(name="PointsMatured", unit=MetricUnit.Count, value=counts.points_matured)
     metrics.add_metric(name="LotsExpired", unit=MetricUnit.Count, value=counts.lots_expired)

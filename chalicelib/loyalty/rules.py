@@ -25,15 +25,16 @@ NO_POINTS_CHANNELS: frozenset[Channel] = frozenset({"marketplace", "outlet"})
 
 @dataclass(frozen=True)
 class LoyaltyPolicy:
-    """The tunable values of the programme (G5); built from settings by the service."""
+    """The tunable values of the programme (G5); built from `Settings` (the one home of their
+    defaults) by `chalicelib.loyalty.accounts.policy`."""
 
-    cents_per_point: int = 100
-    return_period_days: int = 30
-    base_validity_years: int = 2
-    event_validity_years: int = 1
-    welcome_points: int = 250
-    consent_points: int = 100
-    expiring_window_days: int = 90
+    cents_per_point: int
+    return_period_days: int
+    base_validity_years: int
+    event_validity_years: int
+    welcome_points: int
+    consent_points: int
+    expiring_window_days: int
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Reads of the reconciliation (the loyalty items, read only, by key and index) and its findings.
 
 Touched members come from the sparse GSI `touched` of the members table (`touched_shard`,
-`touched_on`), which the ledger's own member actions set (loyalty/store.py): a Query per shard
+`touched_on`), which the ledger's own member actions set (loyalty/member_store.py): a Query per shard
 and day, never a scan.
 """
 

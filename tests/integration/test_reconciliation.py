@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from chalicelib import db
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
-from chalicelib.loyalty import store as loyalty_store
+from chalicelib.loyalty import member_store
 from chalicelib.loyalty.models import LotModel
 from chalicelib.observability import metrics
 from chalicelib.reconciliation import rules
@@ -122,7 +123,7 @@ def test_an_injected_lot_raises_the_metric_fails_the_run_item_and_is_listed_neve
         {"member_id": "m-1", "kind": "lot_without_history", "expected": 75, "actual": 0, "lot_id": "sneaked#1"},
     ]
     assert page["next_cursor"] is None
-    assert loyalty_store.get_member("m-1").balance.available == 250  # reported, not repaired
+    assert member_store.get_member("m-1").balance.available == 250  # reported, not repaired
 
     run_job("nightly_loyalty", "2017-08-11")  # a rerun of the night lists each finding once
     status, again = _findings(api, auth, "2017-08-11")
@@ -179,8 +180,8 @@ def test_a_member_that_changes_while_it_is_read_is_read_again(api, auth, joined,
         answer = real(member_id)
         if not calls:  # a ledger write lands between the lots read and the second member read
             _sneak_in_a_lot(member_id, 5)
-            with loyalty_store.transaction() as tx:
-                loyalty_store.add_balance_change(tx, member_id, available=5)
+            with db.transaction() as tx:
+                member_store.add_balance_change(tx, member_id, available=5)
         calls.append(1)
         return answer
 

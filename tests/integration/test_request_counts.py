@@ -131,3 +131,34 @@ def test_redeem_is_at_most_two_requests_and_its_replay_one(
         again = api("POST", "/coupons/redeem", auth(*POS), _basket(code, receipt_id="R-9"))
     assert again == (200, body)
     assert replay.total() <= 2, replay
+
+
+RETURN = {"returned_at": "2017-08-10T13:00:00+02:00", "lines": [{"line_id": "1", "quantity": 1}]}
+
+
+@pytest.mark.rule("L11", "C8", "T12")
+def test_a_return_in_the_pending_period_is_at_most_four_requests(
+    api: Callable[..., Any], auth: Callable[..., dict[str, str]], shopper: dict[str, str]
+) -> None:
+    assert api("PUT", "/receipts/R-1", auth(*POS), receipt("m-1"))[0] == 201
+    with count_requests() as seen:
+        status, body = api("POST", "/receipts/R-1/returns", auth(*POS), {"return_id": "ret-1", **RETURN})
+    assert (status, body["points_reversed"]) == (201, 2500)
+    # the return, its receipt and the order's redemption; the ledger transaction; trade-in's claim
+    # look-up; the effect marked done
+    assert seen.total() <= 4, seen
+    assert seen.of("dynamodb").get("BatchGetItem") == 1 and seen.of("dynamodb").get("TransactWriteItems") == 1
+    assert api("GET", "/members/me", shopper)[1]["points"]["pending"] == 0
+
+
+@pytest.mark.rule("L11")
+def test_a_return_after_maturation_is_at_most_four_requests(
+    api: Callable[..., Any], auth: Callable[..., dict[str, str]], shopper: dict[str, str]
+) -> None:
+    """The matured receipt's lot is expected untouched: no read of the member's lots."""
+    with count_requests() as seen:
+        status, body = api("POST", "/receipts/earn-1/returns", auth(*POS), {"return_id": "ret-2", **RETURN})
+    assert (status, body["points_reversed"]) == (201, 2500)
+    assert seen.total() <= 4, seen
+    assert "Query" not in seen.of("dynamodb")
+    assert api("GET", "/members/me", shopper)[1]["points"]["available"] == 250

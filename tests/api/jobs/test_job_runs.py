@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.db import client as aws_client
-from chalicelib.loyalty import service as loyalty_service
-from chalicelib.loyalty import store as loyalty_store
+from chalicelib.loyalty import maturation, member_store
 from chalicelib.observability import metrics
 from chalicelib.runs import queue
 from chalicelib.runs import service as runs
@@ -47,7 +46,7 @@ def test_a_run_answers_202_runs_in_the_background_and_is_shown_done(api, auth, j
     assert status == 202
     assert set(started) == {"run_id", "job", "as_of", "status"}
     assert (started["job"], started["as_of"], started["status"]) == ("nightly_loyalty", "2017-09-09", "running")
-    assert loyalty_store.get_member("m-1").balance.pending == 649  # nothing ran inside the request
+    assert member_store.get_member("m-1").balance.pending == 649  # nothing ran inside the request
 
     _, running = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth(*BO))
     assert (running["status"], running["trigger"], running["units"]["outstanding"]) == ("running", "manual", 37)
@@ -61,7 +60,7 @@ def test_a_run_answers_202_runs_in_the_background_and_is_shown_done(api, auth, j
     assert run["summary"]["points_matured"] == 649
     assert run["units"] == {"total": 37, "outstanding": 0, "failed": 0}
     assert run["failures"] == []
-    assert loyalty_store.get_member("m-1").balance.available == 899
+    assert member_store.get_member("m-1").balance.available == 899
 
 
 def test_runs_are_listed_newest_first_with_a_cursor(api, auth, travel, drain):
@@ -127,24 +126,24 @@ def test_one_failing_lot_is_recorded_and_the_rest_is_done(api, auth, joined, tra
     _buy(api, auth, "R1")
     _buy(api, auth, "R2", member_id="m-2")
     travel("2017-09-10T09:00")
-    real = loyalty_service.mature_lot
+    real = maturation.mature_lot
 
     def refuse_m2(lot, today, counts):
         if lot.member_id == "m-2":
             raise RuntimeError("this lot's write is refused")
         real(lot, today, counts)
 
-    monkeypatch.setattr(loyalty_service, "mature_lot", refuse_m2)
+    monkeypatch.setattr(maturation, "mature_lot", refuse_m2)
     run = run_job("nightly_loyalty", "2017-09-09")
     assert run["status"] == "done"  # one bad lot does not fail the run
     assert run["summary"]["lots_matured"] == 1
     ((failure),) = run["failures"]
     assert failure["id"].startswith("lot:m-2#") and failure["reason"] == "RuntimeError"
     assert run["failures_count"] == 1
-    monkeypatch.setattr(loyalty_service, "mature_lot", real)
+    monkeypatch.setattr(maturation, "mature_lot", real)
     retried = run_job("nightly_loyalty", "2017-09-09")  # the next run retries it
     assert (retried["summary"]["lots_matured"], retried["failures"]) == (1, [])
-    assert loyalty_store.get_member("m-2").balance.available == 899
+    assert member_store.get_member("m-2").balance.available == 899
 
 
 def test_a_unit_that_keeps_failing_is_recorded_and_fails_the_run(api, auth, travel, drain, monkeypatch):
@@ -182,7 +181,7 @@ def test_running_twice_counts_nothing_twice(api, auth, joined, travel, run_job):
     first = run_job("nightly_loyalty", "2017-09-09")
     second = run_job("nightly_loyalty", "2017-09-09")
     assert (first["summary"]["lots_matured"], second["summary"]["lots_matured"]) == (1, 0)
-    member = loyalty_store.get_member("m-1")
+    member = member_store.get_member("m-1")
     assert (member.balance.pending, member.balance.available) == (0, 899)
 
 
@@ -228,12 +227,12 @@ def test_a_unit_short_of_time_hands_on_its_cursor_and_resumes(api, auth, joined,
     assert (answer["pages"], answer["done"]) == (1, False)
     (rest,) = [m for m in _take_messages() if m["unit"] == "mature:0"]
     assert (rest["segment"], rest["cursor"] is not None) == (1, True)
-    assert loyalty_store.get_member("m-1").balance.pending == 2 * 649
+    assert member_store.get_member("m-1").balance.pending == 2 * 649
     answer = runs.work(rest, lambda: 900_000)  # plenty of time: the rest of the shard
     assert (answer["pages"] >= 2, answer["done"]) == (True, True)
     run = runs_store.get_run(started["run_id"])
     assert run["summary"]["lots_matured"] == 3
-    member = loyalty_store.get_member("m-1")
+    member = member_store.get_member("m-1")
     assert (member.balance.pending, member.balance.available) == (0, 250 + 3 * 649)
 
 

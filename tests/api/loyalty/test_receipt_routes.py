@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.loyalty import store
+from chalicelib.loyalty import member_store
 from tests.api.loyalty.conftest import receipt_body
 
 
@@ -117,7 +117,7 @@ def test_scheduled_event_takes_today_from_its_time(client, api, auth, joined, dr
     drain()
     _, run = api("GET", f"/backoffice/jobs/nightly_loyalty/runs/{started['run_id']}", auth("bo", "backoffice"))
     assert (run["status"], run["summary"]["lots_matured"]) == ("done", 1)
-    assert store.get_member("m-1").balance.available == 899
+    assert member_store.get_member("m-1").balance.available == 899
 
 
 @pytest.mark.rule("L13")

@@ -11,8 +11,8 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.clock import AMSTERDAM
+from chalicelib.loyalty import accounts, earning
 from chalicelib.loyalty import jobs as loyalty_jobs
-from chalicelib.loyalty import service as loyalty
 from chalicelib.sales import Line, Receipt
 from tests.factories import make_line
 
@@ -21,7 +21,7 @@ NOW = "2017-08-10T14:00"
 
 def record_receipt(
     receipt_id: str, member_id: str | None, lines: tuple[Line, ...], when: str, discount: int = 0
-) -> loyalty.ReceiptResult:
+) -> earning.ReceiptResult:
     receipt = Receipt(
         receipt_id=receipt_id,
         channel="store",
@@ -30,12 +30,12 @@ def record_receipt(
         member_id=member_id,
         coupon_discount_cents=discount,
     )
-    result, _ = loyalty.record_receipt(receipt, None, {"receipt_id": receipt_id, "repr": repr(receipt)})
+    result, _ = earning.record_receipt(receipt, None, {"receipt_id": receipt_id, "repr": repr(receipt)})
     return result
 
 
 def available(member_id: str) -> int:
-    return loyalty.profile(member_id).member.balance.available
+    return accounts.profile(member_id).member.balance.available
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def member(now: str) -> Callable[..., str]:
     days ago and matured by the nightly run, so 250 + euros points are available."""
 
     def make(member_id: str = "m-1", euros: int = 0) -> str:
-        loyalty.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, False, False)
+        accounts.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, False, False)
         if euros:
             record_receipt(f"earn-{member_id}", member_id, (make_line(price=euros * 100),), "2017-07-01T12:00")
             loyalty_jobs.run_nightly(clock.today())

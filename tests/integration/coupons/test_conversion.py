@@ -10,8 +10,7 @@ from chalicelib import flows
 from chalicelib.coupons import rules, service, store
 from chalicelib.coupons.models import CouponModel, CouponRequestModel
 from chalicelib.errors import Conflict, Gone, NotFound, Unprocessable
-from chalicelib.loyalty import service as loyalty
-from chalicelib.loyalty import store as loyalty_store
+from chalicelib.loyalty import accounts, lot_store
 
 from .conftest import available
 
@@ -28,8 +27,8 @@ def test_a_tier_costs_its_points_and_the_coupon_lasts_a_year(member):
     assert rules.code_is_well_formed(c.code)
     assert available(m) == 250
     # L10: the welcome lot (expires 2018-08-09) went first, then 750 of the purchase lot (2019)
-    assert sorted((lot.kind, lot.remaining) for lot in loyalty_store.lots_of(m)) == [("base", 250), ("event", 0)]
-    entries, _ = loyalty.history(m, 50, None)
+    assert sorted((lot.kind, lot.remaining) for lot in lot_store.lots_of(m)) == [("base", 250), ("event", 0)]
+    entries, _ = accounts.history(m, 50, None)
     spent = [e for e in entries if e.type == "spent"]
     assert [(e.points, e.cause) for e in spent] == [(-1000, f"coupon:{c.code}")]
     big = flows.convert_points(member("m-2", euros=2000), 4000, "k-1").coupon
@@ -67,7 +66,7 @@ def test_points_and_coupon_commit_together_or_not_at_all(member, monkeypatch):
         flows.convert_points(m, 2000, "k-2")
     assert conflict.value.code == "CONCURRENT_UPDATE"
     assert available(m) == 1250
-    entries, _ = loyalty.history(m, 50, None)
+    entries, _ = accounts.history(m, 50, None)
     assert len([e for e in entries if e.type == "spent"]) == 1
 
 

@@ -13,8 +13,7 @@ from chalicelib import flows, nightly
 from chalicelib.clock import AMSTERDAM
 from chalicelib.coupons import service, store
 from chalicelib.events import ReceiptReturned
-from chalicelib.loyalty import service as loyalty
-from chalicelib.loyalty import store as loyalty_store
+from chalicelib.loyalty import receipt_store, returns
 from chalicelib.tradein import inspection as tradein
 
 from .conftest import make_line, record_receipt
@@ -27,7 +26,7 @@ def crash(event: ReceiptReturned) -> list[str]:
     raise RuntimeError("Lambda timed out")
 
 
-def give_back(receipt_id: str, return_id: str) -> loyalty.ReturnResult:
+def give_back(receipt_id: str, return_id: str) -> returns.ReturnResult:
     lines = [("laptop", 1), ("mouse", 1)]
     result, _ = flows.record_return(receipt_id, return_id, AT, lines, {"return_id": return_id, "lines": lines})
     return result
@@ -65,7 +64,7 @@ def test_a_return_that_died_after_its_ledger_write_is_completed_by_the_next_nigh
     with pytest.raises(RuntimeError):
         give_back("R-1", "RET-1")  # the till gives up; it never sends this return again
     assert store.get_coupon(redeemed[0]).status == "used"
-    owed = loyalty_store.get_return("RET-1")
+    owed = receipt_store.get_return("RET-1")
     assert owed is not None and owed.owed == {"coupon_restore"} and owed.results == {"claim_void": ("TI-1",)}
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", real_restore)
 
@@ -75,14 +74,14 @@ def test_a_return_that_died_after_its_ledger_write_is_completed_by_the_next_nigh
     coupon = store.get_coupon(redeemed[0])
     assert coupon is not None and coupon.status == "active"
     assert voids == ["RET-1"]  # done in the request, not again by the catch-up
-    done = loyalty_store.get_return("RET-1")
+    done = receipt_store.get_return("RET-1")
     assert done is not None and done.owed == frozenset()
 
     again = nightly.nightly_loyalty(date(2017, 8, 21))
     assert (again["returns_completed"], again["failures"]) == (0, [])
     assert voids == ["RET-1"]
     # a late resend of the return answers what was done, once
-    assert give_back("R-1", "RET-1") == loyalty.ReturnResult(495, redeemed, ["TI-1"])
+    assert give_back("R-1", "RET-1") == returns.ReturnResult(495, redeemed, ["TI-1"])
     assert voids == ["RET-1"]
 
 
@@ -100,31 +99,32 @@ def test_a_claim_void_that_crashed_is_done_by_the_nightly_once(redeemed, voids, 
     assert give_back("R-1", "RET-1").claims_voided == ["TI-1"]
 
 
-@pytest.mark.rule("C8")
+@pytest.mark.rule("C8", "T12")
 def test_one_failing_return_does_not_stop_the_others_and_is_retried_next_run(now, voids, monkeypatch):
     record_receipt("R-A", None, LINES, "2017-08-10T14:00")
     record_receipt("R-B", None, LINES, "2017-08-10T14:00")
-    monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", crash)
+    # These orders redeemed no coupon, so their returns owe only trade-in's claim void (T12).
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", crash)
     for receipt_id in ("R-A", "R-B"):
         with pytest.raises(RuntimeError):
             give_back(receipt_id, f"RET-{receipt_id}")
 
-    def restore_fails_for_a(event: ReceiptReturned) -> list[str]:
+    def void_fails_for_a(event: ReceiptReturned) -> list[str]:
         if event.receipt.receipt_id == "R-A":
             raise RuntimeError("still down")
         return []
 
-    monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", restore_fails_for_a)
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", void_fails_for_a)
     summary = nightly.nightly_loyalty(date(2017, 8, 21))
     assert summary["returns_completed"] == 1
     assert summary["failures"] == [{"id": "RET-R-A", "reason": "RuntimeError"}]
-    assert loyalty_store.get_return("RET-R-B").owed == frozenset()
-    assert loyalty_store.get_return("RET-R-A").owed == {"coupon_restore"}
+    assert receipt_store.get_return("RET-R-B").owed == frozenset()
+    assert receipt_store.get_return("RET-R-A").owed == {"claim_void"}
 
-    monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", lambda event: [])
+    monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", lambda event: [])
     summary = nightly.nightly_loyalty(date(2017, 8, 22))
     assert (summary["returns_completed"], summary["failures"]) == (1, [])
-    assert loyalty_store.get_return("RET-R-A").owed == frozenset()
+    assert receipt_store.get_return("RET-R-A").owed == frozenset()
 
 
 def test_the_catch_up_reads_only_returns_that_owe_something(now, voids, monkeypatch: Any):
@@ -134,5 +134,5 @@ def test_the_catch_up_reads_only_returns_that_owe_something(now, voids, monkeypa
         "returns_completed": 0,
         "failures": [],
     }
-    assert loyalty_store.get_return("RET-done").owed == frozenset()
+    assert receipt_store.get_return("RET-done").owed == frozenset()
     assert voids == ["RET-done"]

@@ -12,8 +12,8 @@ from chalicelib import clock, flows
 from chalicelib.coupons import service, store
 from chalicelib.coupons.models import RedemptionModel
 from chalicelib.errors import Conflict
+from chalicelib.loyalty import accounts
 from chalicelib.loyalty import jobs as loyalty_jobs
-from chalicelib.loyalty import service as loyalty
 
 from .conftest import NOW, make_line, record_receipt
 
@@ -48,7 +48,7 @@ def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_serve
     coupon, then several retries of one order race for another, then several retries of one
     conversion (one Idempotency-Key) race: one coupon, its points spent once."""
     travel(NOW)
-    loyalty.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
+    accounts.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
     record_receipt("earn", "m-1", (make_line(price=300_000),), "2017-07-01T12:00")
     loyalty_jobs.run_nightly(clock.today())
     contested = flows.convert_points("m-1", 2000, "k-1").coupon.code
@@ -76,4 +76,4 @@ def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_serve
     assert len({o.coupon.code for o in outcomes}) == 1
     assert sum(o.created for o in outcomes) == 1
     assert len(store.all_member_codes("m-1")) == 3
-    assert loyalty.profile("m-1").member.balance.available == 3250 - 3000
+    assert accounts.profile("m-1").member.balance.available == 3250 - 3000

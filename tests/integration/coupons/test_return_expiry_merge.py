@@ -14,7 +14,7 @@ from chalicelib.coupons import jobs, service, store
 from chalicelib.coupons.models import CouponModel
 from chalicelib.errors import Conflict
 from chalicelib.events import ReceiptReturned
-from chalicelib.loyalty import service as loyalty
+from chalicelib.loyalty import earning
 
 from .conftest import make_line, record_receipt
 
@@ -61,7 +61,7 @@ def test_returning_the_whole_receipt_restores_the_coupons_with_their_expiry(rede
 def test_a_replayed_return_restores_nothing_twice_and_reports_the_same_codes(redeemed):
     give_back("RET-1", ("laptop", 1), ("mouse", 1), ("care", 1))
     assert give_back("RET-1", ("laptop", 1), ("mouse", 1), ("care", 1)) == redeemed["codes"]
-    receipt = loyalty.get_receipt("R-1")
+    receipt = earning.get_receipt("R-1")
     assert receipt is not None
     event = ReceiptReturned(receipt=receipt, return_id="RET-1", returned_at=AT)
     assert service.restore_for_return(event) == redeemed["codes"]
@@ -121,7 +121,7 @@ def test_the_nightly_run_expires_coupons_after_their_last_day_and_is_rerun_safe(
 @pytest.mark.rule("C2", "C8")
 def test_a_coupon_restored_after_its_last_day_is_expired_and_caught_by_the_next_run(redeemed, travel):
     travel("2018-09-01T10:00")
-    receipt = loyalty.get_receipt("R-1")
+    receipt = earning.get_receipt("R-1")
     assert receipt is not None
     gone = replace(receipt, returned={"laptop": 1, "mouse": 1, "care": 1})
     assert service.restore_for_return(ReceiptReturned(gone, "RET-1", AT)) == redeemed["codes"]
@@ -160,7 +160,7 @@ def test_a_restore_cancelled_by_a_concurrent_writer_is_retried_and_never_lost(re
         real(*args, **kwargs)
 
     monkeypatch.setattr(store, "restore", flaky)
-    receipt = loyalty.get_receipt("R-1")
+    receipt = earning.get_receipt("R-1")
     assert receipt is not None
     gone = replace(receipt, returned={"laptop": 1, "mouse": 1, "care": 1})
     event = ReceiptReturned(gone, "RET-1", AT)

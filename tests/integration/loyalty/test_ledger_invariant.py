@@ -12,10 +12,10 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import flows
+from chalicelib import db, flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Unprocessable
-from chalicelib.loyalty import jobs, service, store
+from chalicelib.loyalty import accounts, earning, jobs, member_store, spending
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_line, make_receipt
 
 EXAMPLES = itertools.count()
@@ -51,14 +51,14 @@ def test_balances_always_equal_the_sum_of_the_lots(aws, steps):
     with time_machine.travel(start, tick=False) as clock:
         now = start
         for member_id in members:
-            service.join(member_id, f"{member_id}@example.com", "A", "B", None, False, False)
+            accounts.join(member_id, f"{member_id}@example.com", "A", "B", None, False, False)
         receipts: list[tuple[str, int]] = []
         for i, step in enumerate(steps):
             if step[0] == "buy":
                 _, who, price, quantity = step
                 receipt = make_receipt(f"R{n}-{i}", member_id=members[who], lines=(make_line("1", price, quantity),))
                 receipt = receipt.__class__(**{**receipt.__dict__, "purchased_at": now})
-                service.record_receipt(receipt, None, {"i": i})
+                earning.record_receipt(receipt, None, {"i": i})
                 receipts.append((f"R{n}-{i}", quantity))
             elif step[0] == "return" and receipts:
                 receipt_id, _bought = receipts[step[1] % len(receipts)]
@@ -68,8 +68,10 @@ def test_balances_always_equal_the_sum_of_the_lots(aws, steps):
                     assert refused.code == "RETURN_EXCEEDS_PURCHASE"
             elif step[0] == "spend":
                 try:
-                    with store.transaction() as tx:
-                        service.add_spend(tx, service.plan_spend(members[step[1]], step[2], now.date(), f"coupon:{i}"))
+                    with db.transaction() as tx:
+                        spending.add_spend(
+                            tx, spending.plan_spend(members[step[1]], step[2], now.date(), f"coupon:{i}")
+                        )
                 except Unprocessable as refused:
                     assert refused.code == "INSUFFICIENT_POINTS"
             elif step[0] == "night":
@@ -77,7 +79,7 @@ def test_balances_always_equal_the_sum_of_the_lots(aws, steps):
                 clock.move_to(now)
                 jobs.run_nightly(now.date())
             elif step[0] == "consent":
-                service.update_profile(members[step[1]], {"partner_data_sharing": True})
+                accounts.update_profile(members[step[1]], {"partner_data_sharing": True})
             for member_id in members:
                 assert_ledger_consistent(member_id)
         # a last run long after everything: nothing pending, nothing left to expire
@@ -86,5 +88,5 @@ def test_balances_always_equal_the_sum_of_the_lots(aws, steps):
         jobs.run_nightly(now.date())
         for member_id in members:
             assert_ledger_consistent(member_id)
-            balance = store.get_member(member_id).balance
+            balance = member_store.get_member(member_id).balance
             assert (balance.pending, balance.available) == (0, 0)

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from chalicelib import db
 from chalicelib.errors import Conflict, Unprocessable
-from chalicelib.loyalty import service, store
+from chalicelib.loyalty import accounts, history_store, lot_store, member_store
 from chalicelib.loyalty.rules import Address
 from tests.integration.loyalty.conftest import assert_ledger_consistent
 
@@ -18,9 +19,9 @@ def test_welcome_points_are_available_at_once_and_expire_after_a_year(member, tr
     joined = member("m-1")
     assert joined.member.balance.available == 250
     assert joined.member.balance.pending == 0
-    [lot] = store.lots_of("m-1")
+    [lot] = lot_store.lots_of("m-1")
     assert (lot.kind, lot.status, lot.expires_on) == ("event", "available", date(2018, 3, 4))
-    entries, _ = store.history_of("m-1", 10, None)
+    entries, _ = history_store.history_of("m-1", 10, None)
     assert [(e.type, e.points, e.cause) for e in entries] == [("earned", 250, "welcome")]
     assert len(joined.member.card_number) == 16 and joined.member.card_number.isdigit()
 
@@ -32,8 +33,8 @@ def test_a_retried_sign_up_is_409_and_awards_nothing_twice(member, travel):
     with pytest.raises(Conflict) as again:
         member("m-1")
     assert again.value.code == "MEMBER_EXISTS"
-    assert store.get_member("m-1").balance.available == 250
-    assert len(store.lots_of("m-1")) == 1
+    assert member_store.get_member("m-1").balance.available == 250
+    assert len(lot_store.lots_of("m-1")) == 1
     assert_ledger_consistent("m-1")
 
 
@@ -42,10 +43,10 @@ def test_consent_at_sign_up_gives_consent_points_once(member, travel):
     travel("2017-03-05T09:00")
     joined = member("m-1", sharing=True)
     assert joined.member.balance.available == 350
-    service.update_profile("m-1", {"partner_data_sharing": False})
-    service.update_profile("m-1", {"partner_data_sharing": True})
-    assert store.get_member("m-1").balance.available == 350
-    assert sorted(lot.lot_id for lot in store.lots_of("m-1")) == ["marketing_consent#m-1", "welcome#m-1"]
+    accounts.update_profile("m-1", {"partner_data_sharing": False})
+    accounts.update_profile("m-1", {"partner_data_sharing": True})
+    assert member_store.get_member("m-1").balance.available == 350
+    assert sorted(lot.lot_id for lot in lot_store.lots_of("m-1")) == ["marketing_consent#m-1", "welcome#m-1"]
     assert_ledger_consistent("m-1")
 
 
@@ -53,14 +54,14 @@ def test_consent_at_sign_up_gives_consent_points_once(member, travel):
 def test_consent_later_gives_points_once_ever_even_when_toggled(member, travel):
     travel("2017-03-05T09:00")
     member("m-1")
-    after = service.update_profile("m-1", {"partner_data_sharing": True})
+    after = accounts.update_profile("m-1", {"partner_data_sharing": True})
     assert after.member.balance.available == 350
     for sharing in (False, True, False, True):
-        service.update_profile("m-1", {"partner_data_sharing": sharing})
-    member_now = store.get_member("m-1")
+        accounts.update_profile("m-1", {"partner_data_sharing": sharing})
+    member_now = member_store.get_member("m-1")
     assert member_now.balance.available == 350
     assert member_now.consent_awarded
-    entries, _ = store.history_of("m-1", 50, None)
+    entries, _ = history_store.history_of("m-1", 50, None)
     assert sum(1 for e in entries if e.cause == "marketing_consent") == 1
 
 
@@ -70,11 +71,11 @@ def test_a_replayed_consent_transaction_cannot_award_twice(member, travel):
     conditions (consent_awarded flag, deterministic lot id), not by the read."""
     travel("2017-03-05T09:00")
     member("m-1")
-    stale = store.get_member("m-1")
-    service.update_profile("m-1", {"partner_data_sharing": True})
-    with pytest.raises(store.TransactWriteError), store.transaction() as tx:
-        service._award_consent(tx, stale, [])
-    assert store.get_member("m-1").balance.available == 350
+    stale = member_store.get_member("m-1")
+    accounts.update_profile("m-1", {"partner_data_sharing": True})
+    with pytest.raises(db.TransactionCancelled), db.transaction() as tx:
+        accounts._award_consent(tx, stale, {})
+    assert member_store.get_member("m-1").balance.available == 350
 
 
 @pytest.mark.rule("L13")
@@ -82,10 +83,10 @@ def test_email_cannot_be_changed(member, travel):
     travel("2017-03-05T09:00")
     member("m-1")
     with pytest.raises(Unprocessable) as refused:
-        service.update_profile("m-1", {"email": "new@example.com", "first_name": "X"})
+        accounts.update_profile("m-1", {"email": "new@example.com", "first_name": "X"})
     assert refused.value.code == "EMAIL_IMMUTABLE"
-    assert store.get_member("m-1").email == "m-1@example.com"
-    assert store.get_member("m-1").first_name == "Ann"
+    assert member_store.get_member("m-1").email == "m-1@example.com"
+    assert member_store.get_member("m-1").first_name == "Ann"
 
 
 @pytest.mark.rule("L14")
@@ -100,14 +101,14 @@ def test_member_changes_name_address_newsletter(member, travel):
         "city": "Amsterdam",
         "country": "NL",
     }
-    changed = service.update_profile(
+    changed = accounts.update_profile(
         "m-1", {"first_name": "Anna", "last_name": "de Vries", "address": address, "newsletter": False}
     )
     assert changed.member.first_name == "Anna"
     assert changed.member.last_name == "de Vries"
     assert changed.member.address == Address(**address)
     assert changed.member.newsletter is False
-    cleared = service.update_profile("m-1", {"address": None})
+    cleared = accounts.update_profile("m-1", {"address": None})
     assert cleared.member.address is None
 
 
@@ -119,25 +120,25 @@ def test_welcome_and_consent_points_come_from_configuration(member, travel, monk
     travel("2017-03-05T09:00")
     joined = member("m-1", sharing=True)
     assert joined.member.balance.available == 550
-    assert {lot.expires_on for lot in store.lots_of("m-1")} == {date(2019, 3, 4)}
+    assert {lot.expires_on for lot in lot_store.lots_of("m-1")} == {date(2019, 3, 4)}
 
 
 @pytest.mark.rule("L12")
 def test_a_full_last_page_has_no_cursor_and_cursors_resume_after_the_last_item(member, travel):
     travel("2017-08-10T12:00")
     member("m-1", sharing=True)  # welcome + consent: two entries
-    one, cursor = service.history("m-1", 1, None)
+    one, cursor = accounts.history("m-1", 1, None)
     assert cursor == {"member_id": {"S": "m-1"}, "entry_id": {"S": one[0].entry_id}, "at_key": cursor["at_key"]}
-    two, after = service.history("m-1", 1, cursor)
+    two, after = accounts.history("m-1", 1, cursor)
     assert sorted(e.cause for e in one + two) == ["marketing_consent", "welcome"]  # each once
     assert after is None  # DynamoDB would hand out a key for this full page; the contract says null
-    assert service.history("m-1", 2, None)[1] is None
+    assert accounts.history("m-1", 2, None)[1] is None
 
 
 def test_page_helper_builds_the_key_of_the_last_item_only_when_more_follow():
     from types import SimpleNamespace
 
     rows = [SimpleNamespace(member_id="m-1", entry_id=f"e{i}", at_key=f"k{i}") for i in range(3)]
-    assert store._page(rows[:2], 2, ("member_id", "entry_id", "at_key")) == (rows[:2], None)
-    page, key = store._page(rows, 2, ("member_id", "entry_id", "at_key"))
+    assert history_store.one_page(rows[:2], 2, ("member_id", "entry_id", "at_key")) == (rows[:2], None)
+    page, key = history_store.one_page(rows, 2, ("member_id", "entry_id", "at_key"))
     assert (page, key) == (rows[:2], {"member_id": {"S": "m-1"}, "entry_id": {"S": "e1"}, "at_key": {"S": "k1"}})

@@ -6,10 +6,10 @@ from datetime import date, datetime
 
 import pytest
 
-from chalicelib import flows
+from chalicelib import db, flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Conflict, Gone, NotFound, Unprocessable
-from chalicelib.loyalty import jobs, service, store
+from chalicelib.loyalty import accounts, earning, history_store, jobs, lot_store, member_store, merging, spending
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_receipt
 
 
@@ -43,36 +43,36 @@ def test_merge_moves_lots_receipts_history_and_coupons_and_closes_the_old_accoun
     result = flows.merge("m-new", "m-old")
     assert (result.lots_moved, result.receipts_moved, result.coupons_moved) == (4, 2, ["CPN-OLD"])
     assert coupons == [("m-old", "m-new")]
-    new = store.get_member("m-new")
+    new = member_store.get_member("m-new")
     assert (new.balance.available, new.balance.pending) == (250 + 350 + 100, 200)
-    assert store.lots_of("m-old") == []
-    assert {lot.lot_id for lot in store.lots_of("m-new")} == {
+    assert lot_store.lots_of("m-old") == []
+    assert {lot.lot_id for lot in lot_store.lots_of("m-new")} == {
         "welcome#m-new",
         "welcome#m-old",
         "marketing_consent#m-old",
         "receipt#R1",
         "receipt#R2",
     }
-    assert service.get_receipt("R2").member_id == "m-new"
-    assert {s.receipt.receipt_id for s in service.receipts("m-new", 10, None)[0]} == {"R1", "R2"}
-    entries, _ = store.history_of("m-new", 50, None)
+    assert earning.get_receipt("R2").member_id == "m-new"
+    assert {s.receipt.receipt_id for s in earning.receipts("m-new", 10, None)[0]} == {"R1", "R2"}
+    entries, _ = history_store.history_of("m-new", 50, None)
     causes = [e.cause for e in entries]
     assert "receipt:R1" in causes and "welcome" in causes and "merge:m-old" in causes
-    old = store.get_member("m-old")
+    old = member_store.get_member("m-old")
     assert (old.status, old.merged_into, old.balance) == ("merged", "m-new", old.balance.__class__())
     with pytest.raises(Gone):
-        service.require_active_member("m-old")
+        accounts.require_active_member("m-old")
     assert_ledger_consistent("m-new")
     assert_ledger_consistent("m-old")
     # the moved pending lot matures on the new account
     jobs.run_nightly(date(2017, 9, 9))
-    assert store.get_member("m-new").balance.pending == 0
+    assert member_store.get_member("m-new").balance.pending == 0
     assert_ledger_consistent("m-new")
 
 
 @pytest.mark.rule("L13")
 def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old_account, coupons, monkeypatch):
-    real = service._move_lot
+    real = merging._move_lot
     moved: list[str] = []
 
     def crash_after_two(lot, target_id):  # type: ignore[no-untyped-def]
@@ -81,22 +81,22 @@ def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old
         moved.append(lot.lot_id)
         return real(lot, target_id)
 
-    monkeypatch.setattr(service, "_move_lot", crash_after_two)
+    monkeypatch.setattr(merging, "_move_lot", crash_after_two)
     with pytest.raises(RuntimeError):
         flows.merge("m-new", "m-old")
-    monkeypatch.setattr(service, "_move_lot", real)
+    monkeypatch.setattr(merging, "_move_lot", real)
     # half-way: every lot is on exactly one side and both ledgers add up; the old account is frozen
-    assert len(store.lots_of("m-old")) == 2
+    assert len(lot_store.lots_of("m-old")) == 2
     assert_ledger_consistent("m-old")
     assert_ledger_consistent("m-new")
     with pytest.raises(Gone):
-        service.require_active_member("m-old")
+        accounts.require_active_member("m-old")
     result = flows.merge("m-new", "m-old")
     assert result.lots_moved == 2
-    assert store.get_member("m-new").balance.available == 700
+    assert member_store.get_member("m-new").balance.available == 700
     again = flows.merge("m-new", "m-old")
     assert again == result  # a retry of the completed merge answers what the merge did
-    assert store.get_member("m-new").balance.available == 700
+    assert member_store.get_member("m-new").balance.available == 700
     assert_ledger_consistent("m-new")
 
 
@@ -104,13 +104,13 @@ def test_a_merge_interrupted_after_some_lots_resumes_and_moves_each_lot_once(old
 def test_merge_moves_a_debt(old_account, coupons, monkeypatch):
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", lambda e: [])
     monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", lambda e: [])
-    with store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-old", 450, date(2017, 8, 20), "coupon:all"))
+    with db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-old", 450, date(2017, 8, 20), "coupon:all"))
     flows.record_return("R1", "ret-1", datetime(2017, 8, 20, tzinfo=AMSTERDAM), [("1", 1)], {"r": 1})
-    assert store.get_member("m-old").balance.debt == 100
+    assert member_store.get_member("m-old").balance.debt == 100
     flows.merge("m-new", "m-old")
-    assert store.get_member("m-new").balance.debt == 100
-    assert store.get_member("m-old").balance.debt == 0
+    assert member_store.get_member("m-new").balance.debt == 100
+    assert member_store.get_member("m-old").balance.debt == 0
 
 
 @pytest.mark.rule("L13")
@@ -132,9 +132,9 @@ def test_merge_refusals(old_account, coupons, member):
 
 @pytest.mark.rule("L13", "L4")
 def test_after_a_merge_the_old_card_and_id_earn_on_the_new_account(old_account, coupons, buy):
-    card = store.get_member("m-old").card_number
+    card = member_store.get_member("m-old").card_number
     flows.merge("m-new", "m-old")
-    result, _ = service.record_receipt(make_receipt("R9"), card, {"card": card})
+    result, _ = earning.record_receipt(make_receipt("R9"), card, {"card": card})
     assert result.member_id == "m-new"
     assert buy("R10", "m-old").member_id == "m-new"
 
@@ -145,7 +145,7 @@ def test_an_emptied_lot_moves_without_a_zero_point_history_entry(old_account, co
     flows.record_return("R2", "ret-1", datetime(2017, 8, 20, 10, tzinfo=AMSTERDAM), ret, {"r": 1})  # R2 -> 0
     result = flows.merge("m-new", "m-old")
     assert result.lots_moved == 4
-    entries, _ = store.history_of("m-new", 50, None)
+    entries, _ = history_store.history_of("m-new", 50, None)
     adjusted = sorted(e.points for e in entries if e.type == "adjusted" and e.cause == "merge:m-old")
     assert adjusted == [100, 100, 250]  # R1, consent, welcome; the emptied R2 lot moved silently
     assert_ledger_consistent("m-new")
@@ -154,8 +154,8 @@ def test_an_emptied_lot_moves_without_a_zero_point_history_entry(old_account, co
 @pytest.mark.rule("L13")
 def test_a_retry_of_a_completed_merge_answers_what_the_merge_did_and_moves_nothing(old_account, coupons):
     first = flows.merge("m-new", "m-old")
-    balance = store.get_member("m-new").balance
+    balance = member_store.get_member("m-new").balance
     again = flows.merge("m-new", "m-old")
     assert again == first and first.lots_moved == 4
-    assert store.get_member("m-new").balance == balance
+    assert member_store.get_member("m-new").balance == balance
     assert_ledger_consistent("m-new")

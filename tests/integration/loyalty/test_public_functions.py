@@ -6,22 +6,22 @@ from datetime import date
 
 import pytest
 
-from chalicelib import flows
+from chalicelib import db, flows
 from chalicelib.errors import Gone, NotFound, Unprocessable
-from chalicelib.loyalty import service, store
+from chalicelib.loyalty import accounts, earning, history_store, lot_store, member_store, spending
 from chalicelib.loyalty.models import MemberModel
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_line
 
 
 def test_require_active_member_finds_refuses_unknown_and_merged(member):
     member("m-1")
-    assert service.require_active_member("m-1").member_id == "m-1"
+    assert accounts.require_active_member("m-1").member_id == "m-1"
     with pytest.raises(NotFound) as unknown:
-        service.require_active_member("nobody")
+        accounts.require_active_member("nobody")
     assert unknown.value.code == "MEMBER_NOT_FOUND"
     MemberModel("m-1").update(actions=[MemberModel.status.set("merged"), MemberModel.merged_into.set("m-2")])
     with pytest.raises(Gone) as gone:
-        service.require_active_member("m-1")
+        accounts.require_active_member("m-1")
     assert (gone.value.code, gone.value.status) == ("ACCOUNT_MERGED", 410)
 
 
@@ -30,13 +30,13 @@ def test_add_spend_takes_soonest_expiring_lots_first_inside_the_callers_transact
     travel("2017-01-10T10:00")
     member("m-1")  # 250 welcome points, expiring 2018-01-09
     travel("2017-03-01T10:00")
-    service.update_profile("m-1", {"partner_data_sharing": True})  # 100 points, expiring 2018-02-28
-    with store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-1", 300, date(2017, 3, 1), "coupon:abc"))
-    lots = {lot.lot_id: lot.remaining for lot in store.lots_of("m-1")}
+    accounts.update_profile("m-1", {"partner_data_sharing": True})  # 100 points, expiring 2018-02-28
+    with db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-1", 300, date(2017, 3, 1), "coupon:abc"))
+    lots = {lot.lot_id: lot.remaining for lot in lot_store.lots_of("m-1")}
     assert lots == {"welcome#m-1": 0, "marketing_consent#m-1": 50}
-    assert store.get_member("m-1").balance.available == 50
-    entries, _ = store.history_of("m-1", 10, None)
+    assert member_store.get_member("m-1").balance.available == 50
+    entries, _ = history_store.history_of("m-1", 10, None)
     assert entries[0].type == "spent" and entries[0].points == -300 and entries[0].cause == "coupon:abc"
     assert_ledger_consistent("m-1")
 
@@ -45,26 +45,26 @@ def test_add_spend_takes_soonest_expiring_lots_first_inside_the_callers_transact
 def test_add_spend_refuses_short_balance_up_front_and_a_replay_commits_nothing(member, travel):
     travel("2017-01-10T10:00")
     member("m-1")
-    with pytest.raises(Unprocessable) as short, store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-1", 251, date(2017, 1, 10), "coupon:big"))
+    with pytest.raises(Unprocessable) as short, db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-1", 251, date(2017, 1, 10), "coupon:big"))
     assert short.value.code == "INSUFFICIENT_POINTS"
-    with store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:x"))
-    with pytest.raises(store.TransactWriteError), store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:x"))
-    assert store.get_member("m-1").balance.available == 150
+    with db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:x"))
+    with pytest.raises(db.TransactionCancelled), db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:x"))
+    assert member_store.get_member("m-1").balance.available == 150
     assert_ledger_consistent("m-1")
 
 
 def test_add_spend_fails_whole_transaction_when_a_lot_changed_meanwhile(member, travel):
     travel("2017-01-10T10:00")
     member("m-1")
-    with pytest.raises(store.TransactWriteError), store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-1", 200, date(2017, 1, 10), "coupon:race"))
+    with pytest.raises(db.TransactionCancelled), db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-1", 200, date(2017, 1, 10), "coupon:race"))
         # another spend commits between planning and commit
-        with store.transaction() as other:
-            service.add_spend(other, service.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:other"))
-    assert store.get_member("m-1").balance.available == 150
+        with db.transaction() as other:
+            spending.add_spend(other, spending.plan_spend("m-1", 100, date(2017, 1, 10), "coupon:other"))
+    assert member_store.get_member("m-1").balance.available == 150
     assert_ledger_consistent("m-1")
 
 
@@ -77,8 +77,8 @@ def test_add_spend_refuses_a_spend_over_too_many_lots(member, buy, travel, monke
 
     jobs.run_nightly(date(2017, 1, 10))
     monkeypatch.setenv("SPEND_MAX_LOTS", "2")
-    with pytest.raises(Unprocessable) as refused, store.transaction() as tx:
-        service.add_spend(tx, service.plan_spend("m-1", 275, date(2017, 1, 10), "coupon:frag"))
+    with pytest.raises(Unprocessable) as refused, db.transaction() as tx:
+        spending.add_spend(tx, spending.plan_spend("m-1", 275, date(2017, 1, 10), "coupon:frag"))
     assert refused.value.code == "SPEND_TOO_FRAGMENTED"
 
 
@@ -86,7 +86,7 @@ def test_get_receipt_holds_cumulative_returned_quantities(member, buy, travel):
     travel("2017-08-10T14:00")
     member("m-1")
     buy("R1", "m-1", lines=(make_line("1", 80_000, 2), make_line("2", 1_000, 1)))
-    assert service.get_receipt("nope") is None
+    assert earning.get_receipt("nope") is None
     from datetime import datetime
 
     from chalicelib.clock import AMSTERDAM
@@ -94,7 +94,7 @@ def test_get_receipt_holds_cumulative_returned_quantities(member, buy, travel):
     at = datetime(2017, 8, 12, 10, tzinfo=AMSTERDAM)
     flows.record_return("R1", "ret-1", at, [("1", 1)], {"return_id": "ret-1", "lines": [["1", 1]]})
     flows.record_return("R1", "ret-2", at, [("1", 1), ("2", 1)], {"return_id": "ret-2", "lines": "x"})
-    receipt = service.get_receipt("R1")
+    receipt = earning.get_receipt("R1")
     assert receipt is not None
     assert receipt.returned == {"1": 2, "2": 1}
     assert receipt.fully_returned

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import clock, flows
 from chalicelib.errors import AppError
-from chalicelib.loyalty.service import record_receipt
+from chalicelib.loyalty.earning import record_receipt
 from chalicelib.sales import Line, Receipt
 from chalicelib.tradein import campaigns, eligibility, rules, store
 from chalicelib.tradein.registration import Registration

@@ -20,7 +20,7 @@ from unittest import mock
 
 import pytest
 
-from chalicelib.loyalty import store as loyalty_store
+from chalicelib.loyalty import member_store
 from tests.conftest import call
 from tests.integration.tradein.helpers import claim, other_address
 
@@ -136,7 +136,7 @@ def test_find_and_merge_two_accounts(runbook, api, auth, travel, monkeypatch):
     status, merged = runbook.run("merge source into target", TARGET_ID="m-new", SOURCE_ID="m-old")
     assert status == 200 and merged["lots_moved"] == 1
     assert runbook.run("merge source into target", TARGET_ID="m-new", SOURCE_ID="m-old")[0] == 200  # safe again
-    assert loyalty_store.get_member("m-new").balance.available == 500
+    assert member_store.get_member("m-new").balance.available == 500
 
 
 @pytest.mark.rule("T11")

@@ -16,7 +16,7 @@ from moto.ses.models import ses_backends
 from chalicelib import clock, flows, mail
 from chalicelib.config import settings
 from chalicelib.db import client as aws_client
-from chalicelib.loyalty.service import record_receipt
+from chalicelib.loyalty.earning import record_receipt
 from chalicelib.sales import Line, Receipt
 from chalicelib.tradein import campaigns, jobs, lifecycle, rules, store
 from chalicelib.tradein.registration import Registration

@@ -10,24 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.coupons import rules
-from chalicelib.coupons.rules import Basket, Coupon, CouponPolicy, Tier
+from chalicelib.coupons.rules import Basket, Coupon, Tier
 from chalicelib.ids import fingerprint
-from chalicelib.sales import Line
+from tests.factories import coupon_policy, make_line
 
 TODAY = date(2017, 8, 10)
-POLICY = CouponPolicy(
-    tiers=(Tier(2000, 1000), Tier(4000, 2000)),
-    validity_years=1,
-    min_basket_cents=2001,
-    excluded_channels=frozenset({"outlet", "phone_subscriptions", "marketplace"}),
-)
+POLICY = coupon_policy()
 AMBIGUOUS = set("0O1IL") | {"U"}
-
-
-def line(
-    line_id: str = "1", cents: int = 10_000, kind: str = "product", seller: str = "retailer", qty: int = 1
-) -> Line:
-    return Line(line_id, f"sku-{line_id}", "thing", "Brand", "laptop", kind, seller, cents, qty)  # type: ignore[arg-type]
 
 
 def code(seed: int) -> str:
@@ -58,7 +47,7 @@ def reasons(result: rules.Validation) -> dict[str, str]:
     return {r.code: r.reason for r in result.rejected}
 
 
-BIG = Basket("store", (line("1", 50_000),))
+BIG = Basket("store", (make_line("1", 50_000),))
 
 
 @pytest.mark.rule("C1")
@@ -175,7 +164,12 @@ def test_excluded_channels_refuse_coupons(channel):
 def test_a_basket_of_only_services_refuses_coupons():
     c = coupon(1)
     basket = Basket(
-        "store", (line("1", 9000, "service"), line("2", 9000, "subscription"), line("3", 9000, "insurance"))
+        "store",
+        (
+            make_line("1", 9000, kind="service"),
+            make_line("2", 9000, kind="subscription"),
+            make_line("3", 9000, kind="insurance"),
+        ),
     )
     assert reasons(check([c], basket)) == {c.code: "ONLY_SERVICES"}
 
@@ -187,7 +181,7 @@ def test_reasons_follow_the_contracts_order():
     expired_used = coupon(2, status="used", expires=date(2017, 1, 1))
     used = coupon(3, status="used")
     fine = coupon(4, amount=4000)
-    basket = Basket("outlet", (line("1", 100, "service"),))
+    basket = Basket("outlet", (make_line("1", 100, kind="service"),))
     got = reasons(check([foreign_expired, expired_used, used, fine], basket))
     assert got == {
         foreign_expired.code: "NOT_YOUR_COUPON",
@@ -202,9 +196,9 @@ def test_reasons_follow_the_contracts_order():
 @pytest.mark.rule("C5", "C6")
 def test_the_eligible_basket_must_reach_20_euro_01():
     c = coupon(1, amount=2000)
-    small = Basket("store", (line("1", 2000),))
+    small = Basket("store", (make_line("1", 2000),))
     assert reasons(check([c], small)) == {c.code: "BASKET_TOO_SMALL"}
-    just = Basket("store", (line("1", 2001),))
+    just = Basket("store", (make_line("1", 2001),))
     result = check([c], just)
     assert result.rejected == ()
     assert result.discount_cents == 2000
@@ -213,13 +207,13 @@ def test_the_eligible_basket_must_reach_20_euro_01():
 @pytest.mark.rule("C6")
 def test_the_eligible_basket_excludes_services_posa_and_external_sellers():
     lines = (
-        line("1", 1500),
-        line("2", 50_000, "service"),
-        line("3", 50_000, "subscription"),
-        line("4", 50_000, "insurance"),
-        line("5", 50_000, "posa"),
-        line("6", 50_000, seller="external"),
-        line("7", 300, qty=2),
+        make_line("1", 1500),
+        make_line("2", 50_000, kind="service"),
+        make_line("3", 50_000, kind="subscription"),
+        make_line("4", 50_000, kind="insurance"),
+        make_line("5", 50_000, kind="posa"),
+        make_line("6", 50_000, seller="external"),
+        make_line("7", 300, quantity=2),
     )
     assert rules.eligible_basket_cents(lines) == 2100
     c = coupon(1, amount=2000)
@@ -230,13 +224,13 @@ def test_the_eligible_basket_excludes_services_posa_and_external_sellers():
 @pytest.mark.rule("C6")
 def test_the_discount_stays_below_the_basket_largest_coupon_first():
     small, large = coupon(1, amount=2000), coupon(2, amount=4000)
-    basket = Basket("store", (line("1", 5000),))
+    basket = Basket("store", (make_line("1", 5000),))
     result = check([small, large], basket)
     assert [a.code for a in result.accepted] == [large.code]
     assert reasons(result) == {small.code: "BASKET_TOO_SMALL"}
-    exact = Basket("store", (line("1", 6000),))
+    exact = Basket("store", (make_line("1", 6000),))
     assert reasons(check([small, large], exact)) == {small.code: "BASKET_TOO_SMALL"}
-    roomy = Basket("store", (line("1", 6001),))
+    roomy = Basket("store", (make_line("1", 6001),))
     assert check([small, large], roomy).discount_cents == 6000
 
 
@@ -259,14 +253,14 @@ def test_the_same_code_twice_counts_once():
 
 @pytest.mark.rule("C8")
 def test_restore_when_the_whole_receipt_comes_back():
-    lines = (line("1", 10_000), line("2", 500, "service"))
+    lines = (make_line("1", 10_000), make_line("2", 500, kind="service"))
     assert rules.restore_due(lines, {"1": 1, "2": 1}, 2000)
     assert not rules.restore_due(lines, {"2": 1}, 2000)
 
 
 @pytest.mark.rule("C8")
 def test_restore_when_what_is_left_is_at_or_below_the_discount():
-    lines = (line("1", 10_000), line("2", 2000), line("3", 900, qty=2))
+    lines = (make_line("1", 10_000), make_line("2", 2000), make_line("3", 900, quantity=2))
     # left: 2000 + 1800 eligible
     assert not rules.restore_due(lines, {"1": 1}, 2000)
     # left: 2000 + 900 eligible, discount 4000
@@ -296,7 +290,7 @@ amounts = st.sampled_from([1000, 2000, 4000, 5000])
 )
 def test_every_code_gets_one_answer_and_the_discount_never_reaches_the_basket(amounts, prices):
     coupons = [coupon(i, amount=a) for i, a in enumerate(amounts)]
-    basket = Basket("webshop", tuple(line(str(i), p) for i, p in enumerate(prices)))
+    basket = Basket("webshop", tuple(make_line(str(i), p) for i, p in enumerate(prices)))
     result = check(coupons, basket)
     answered = [a.code for a in result.accepted] + [r.code for r in result.rejected]
     assert sorted(answered) == sorted(c.code for c in coupons)

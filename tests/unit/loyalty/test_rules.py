@@ -11,26 +11,11 @@ from hypothesis import strategies as st
 from chalicelib.clock import AMSTERDAM, local_date
 from chalicelib.ids import fingerprint
 from chalicelib.loyalty import rules
-from chalicelib.loyalty.rules import Lot, LoyaltyPolicy
+from chalicelib.loyalty.rules import Lot
 from chalicelib.sales import Line, Receipt
+from tests.factories import loyalty_policy, make_line
 
-POLICY = LoyaltyPolicy()
-
-
-def line(line_id: str = "1", price: int = 10_000, quantity: int = 1, **kw: object) -> Line:
-    values: dict[str, object] = {
-        "line_id": line_id,
-        "sku": "S",
-        "description": "d",
-        "brand": "b",
-        "category": "c",
-        "kind": "product",
-        "seller": "retailer",
-        "unit_price_cents": price,
-        "quantity": quantity,
-    }
-    values.update(kw)
-    return Line(**values)  # type: ignore[arg-type]
+POLICY = loyalty_policy()
 
 
 def receipt(*lines: Line, channel: str = "store", discount: int = 0, returned: dict[str, int] | None = None) -> Receipt:
@@ -79,13 +64,13 @@ def test_points_never_exceed_the_whole_euros(cents):
 @pytest.mark.rule("L2")
 def test_only_retailer_products_earn_minus_coupon_discounts():
     r = receipt(
-        line("p", 50_000),
-        line("svc", 5_000, kind="service"),
-        line("sub", 2_000, kind="subscription"),
-        line("ins", 9_900, kind="insurance"),
-        line("gift", 2_500, kind="posa"),
-        line("ext", 30_000, seller="external"),
-        line("p2", 1_050, quantity=2),
+        make_line("p", 50_000),
+        make_line("svc", 5_000, kind="service"),
+        make_line("sub", 2_000, kind="subscription"),
+        make_line("ins", 9_900, kind="insurance"),
+        make_line("gift", 2_500, kind="posa"),
+        make_line("ext", 30_000, seller="external"),
+        make_line("p2", 1_050, quantity=2),
         discount=2_000,
     )
     assert rules.eligible_cents(r) == 50_000 + 2_100 - 2_000
@@ -94,27 +79,27 @@ def test_only_retailer_products_earn_minus_coupon_discounts():
 
 @pytest.mark.rule("L2")
 def test_discount_larger_than_eligible_amount_gives_zero_not_negative():
-    assert rules.receipt_points(receipt(line(price=1_000), discount=4_000), POLICY) == 0
+    assert rules.receipt_points(receipt(make_line(price=1_000), discount=4_000), POLICY) == 0
 
 
 @pytest.mark.rule("L3")
 @pytest.mark.parametrize("channel", ["marketplace", "outlet"])
 def test_marketplace_and_outlet_earn_nothing(channel):
-    assert rules.receipt_points(receipt(line(price=80_000), channel=channel), POLICY) == 0
+    assert rules.receipt_points(receipt(make_line(price=80_000), channel=channel), POLICY) == 0
 
 
 @pytest.mark.rule("L3")
 @pytest.mark.parametrize("channel", ["store", "webshop", "phone_subscriptions"])
 def test_other_channels_earn(channel):
-    assert rules.receipt_points(receipt(line(price=80_000), channel=channel), POLICY) == 800
+    assert rules.receipt_points(receipt(make_line(price=80_000), channel=channel), POLICY) == 800
 
 
 @pytest.mark.rule("L5")
 def test_external_seller_and_outlet_receipts_cannot_be_registered():
-    assert rules.registrable(receipt(line()))
-    assert not rules.registrable(receipt(line(seller="external")))
-    assert not rules.registrable(receipt(line(), channel="marketplace"))
-    assert not rules.registrable(receipt(line(), channel="outlet"))
+    assert rules.registrable(receipt(make_line()))
+    assert not rules.registrable(receipt(make_line(seller="external")))
+    assert not rules.registrable(receipt(make_line(), channel="marketplace"))
+    assert not rules.registrable(receipt(make_line(), channel="outlet"))
 
 
 @pytest.mark.rule("L6", "G2")
@@ -241,7 +226,7 @@ def test_expiring_lists_available_points_within_ninety_days_per_date():
 
 
 def test_return_excess_names_lines_returned_beyond_purchase():
-    r = receipt(line("1", quantity=2), returned={"1": 1})
+    r = receipt(make_line("1", quantity=2), returned={"1": 1})
     assert rules.return_excess(r, [("1", 1)]) == []
     assert rules.return_excess(r, [("1", 1), ("1", 1)]) == [{"line_id": "1", "bought": 2, "returned": 1, "asked": 2}]
     assert rules.return_excess(r, [("9", 1)])[0]["bought"] == 0
