@@ -176,7 +176,7 @@ def exercise(
                 mismatches.append({"k": k, "call": calls[k - 1], "form": form, "first": first, "died": died,
                                    "retry": retried, "mails": mails_sent, "diff": _diff(reference, got)})  # fmt: skip
     figure(
-        f"crash/resume {name}",
+        f"crash/death {name}",
         aws_calls=len(calls),
         cut_at=len(cut_at),
         **{f"cases_{f.replace('-', '_')}": c for f, c in cases.items()},
@@ -184,7 +184,7 @@ def exercise(
         known_window_duplicates=window,
         **({"run_summary_undercounted": undercounted} if isinstance(reference, dict) and "counts" in reference else {}),
     )
-    figure("crash/resume injection points", **{name.replace(" ", "_"): "|".join(calls)})
+    figure("crash/death injection points", **{name.replace(" ", "_"): "|".join(calls)})
     assert not mismatches, json.dumps(mismatches, indent=1, default=str)
 
 
@@ -253,7 +253,8 @@ def test_member_write_resumes_after_death_at_every_call(name, stack, travel, fig
         for step in steps:
             assert getattr(flows, step)(n) in OK, step
 
-    exercise(figure, name, prepare, getattr(flows, action), getattr(flows, state), forms)
+    stride = int(os.environ.get("RELIABILITY_NIGHTLY_STRIDE", "0")) or (2 if name == "merge" else 1)  # time budget
+    exercise(figure, name, prepare, getattr(flows, action), getattr(flows, state), forms, stride=stride)
 
 
 # --- trade-in paths ------------------------------------------------------------------------------
