@@ -383,3 +383,37 @@ def test_a_loyalty_night_resumes_after_a_fault_at_every_call(path, stack, travel
     # default (the suite's time budget); RELIABILITY_NIGHTLY_STRIDE=1 cuts at every one.
     stride = int(os.environ.get("RELIABILITY_NIGHTLY_STRIDE", "0")) or (14 if path == "nightly loyalty" else 35)
     exercise(figure, path, prepare, act, state, DEATHS, fresh=stack.fresh, stride=stride)
+
+
+def test_a_tradein_night_resumes_after_a_fault_at_every_call(stack, travel, figure):
+    """The trade-in night on an approved claim (its payout batch, e-mails) and one waiting for
+    its device; each case on an emptied store, so the same claim numbers come back."""
+    nights = Nights(stack, "nightly_tradein", "2017-10-20")
+    driver = Driver(stack.client, stack.api, stack.auth)
+    flows = Claims(driver)
+
+    def prepare(n: int) -> None:
+        travel(IN_WINDOW)
+        assert driver.bo("PUT", f"/backoffice/campaigns/{CAMPAIGN}", {})[0] == 201
+        for step in ["receipt", "register", "put_proof", "deliver", "received", "inspect"]:
+            assert getattr(flows, step)(1) in OK, step
+        for step in ["receipt", "register", "put_proof", "deliver"]:
+            assert getattr(flows, step)(2) in OK, step
+        travel("2017-10-20T03:00")
+
+    def state(n: int) -> Any:
+        runs = nights.runs()
+        counts = [run.pop("summary", {}) for run in runs][-1:]  # the cut-off night's
+        claims = timeless({"c1": flows.state(1), "c2": flows.state(2)})
+        for claim in claims.values():  # SES keeps the earlier cases' e-mails: this case's claims only
+            claim["mails"] = [subject for subject in claim["mails"] if "(claim X)" in subject]
+        return {"claims": claims, "runs": scrub(runs, -1), "counts": scrub(counts[0], -1) if counts else {}}
+
+    def next_night() -> None:
+        """What a cut-off night left owed (an e-mail of a move it made) the next night sends."""
+        travel("2017-10-21T03:00")
+        assert Nights(stack, "nightly_tradein", "2017-10-21").night(0) == 200
+
+    stride = int(os.environ.get("RELIABILITY_NIGHTLY_STRIDE", "0")) or 6
+    exercise(figure, "nightly trade-in", prepare, nights.night, state, DEATHS, fresh=stack.fresh, stride=stride,
+             settle=next_night)  # fmt: skip
