@@ -184,8 +184,10 @@ def record_segment(
 
 def finish_run(run_id: str, at: str) -> str | None:
     """Close the run once no unit is outstanding: `failed` if a unit failed, else `done`.
-    None when units are still outstanding or the run is closed already. No read first."""
-    for status, extra in (("done", " AND failed_units = :zero"), ("failed", "")):
+    None when units are still outstanding or the run is closed already. No read first.
+    Each status names its own condition on `failed_units`: a worker whose `done` found units
+    outstanding must not close as `failed` a run that another worker's last segment just ended."""
+    for status, extra in (("done", " AND failed_units = :zero"), ("failed", " AND failed_units > :zero")):
         try:
             client("dynamodb").update_item(
                 TableName=_table(),
