@@ -19,10 +19,8 @@ from chalicelib.clock import AMSTERDAM
 from chalicelib.coupons import service as coupons
 from chalicelib.coupons import store as coupon_store
 from chalicelib.errors import AppError
-from chalicelib.loyalty import care
+from chalicelib.loyalty import accounts, care, earning, lot_store, member_store
 from chalicelib.loyalty import jobs as loyalty_jobs
-from chalicelib.loyalty import service as loyalty
-from chalicelib.loyalty import store as loyalty_store
 from chalicelib.sales import Receipt
 from tests.factories import make_line
 from tests.integration.loyalty.conftest import assert_ledger_consistent
@@ -64,18 +62,18 @@ def receipt(receipt_id: str, member_id: str | None, when: str, price: int = 100_
                    **kw)  # fmt: skip
 
 
-def record(r: Receipt) -> tuple[loyalty.ReceiptResult, bool]:
-    return loyalty.record_receipt(r, None, {"receipt_id": r.receipt_id, "repr": repr(r)})
+def record(r: Receipt) -> tuple[earning.ReceiptResult, bool]:
+    return earning.record_receipt(r, None, {"receipt_id": r.receipt_id, "repr": repr(r)})
 
 
 def member_with(member_id: str, points: int) -> None:
     """A member (250 welcome points) with `points` more available at once (an adjustment)."""
-    loyalty.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, False, False)
+    accounts.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, False, False)
     care.adjust_points(member_id, f"seed-{member_id}", points, "seed")
 
 
 def available(member_id: str) -> int:
-    return loyalty.profile(member_id).member.balance.available
+    return accounts.profile(member_id).member.balance.available
 
 
 @pytest.fixture
@@ -124,7 +122,7 @@ def test_redemptions_of_one_coupon(racing, figure):
 
 
 def test_same_receipt_with_same_and_different_bodies(racing, figure):
-    loyalty.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
+    accounts.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
     same = receipt("R-same", "m-1", "2017-08-09T12:00")
     outcomes = race([lambda: record(same) for _ in range(N)])
     assert all(isinstance(o, tuple) for o in outcomes), kinds(outcomes)
@@ -135,7 +133,7 @@ def test_same_receipt_with_same_and_different_bodies(racing, figure):
     won = [o for o in clashing if isinstance(o, tuple)]
     assert len(won) == 1 and won[0][1], kinds(clashing)
     assert {o.code for o in clashing if isinstance(o, AppError)} <= {"RECEIPT_CONFLICT", "CONCURRENT_UPDATE"}
-    lots = loyalty_store.lots_of("m-1")
+    lots = lot_store.lots_of("m-1")
     assert sum(lot.points for lot in lots) == 250 + same_points(outcomes) + same_points(won)
     assert_ledger_consistent("m-1")
     figure("race same receipt", n=N, same_body=kinds(outcomes), different_bodies=kinds(clashing))
@@ -165,7 +163,7 @@ def test_merges_racing_conversions(racing, figure):
     # Points are conserved: what both had is the target's balance plus the coupons bought.
     assert available("m-t") + 1000 * len(on_target) == 2 * 10_000
     with pytest.raises(AppError) as merged:
-        loyalty.require_active_member("m-s")
+        accounts.require_active_member("m-s")
     assert merged.value.code == "ACCOUNT_MERGED"
     assert_ledger_consistent("m-t")
     figure("race merge vs conversions", n=N, outcomes=raced, coupons=len(on_target), points_conserved=True)
@@ -173,7 +171,7 @@ def test_merges_racing_conversions(racing, figure):
 
 def test_returns_racing_the_nightly(racing, figure):
     for i in range(N):
-        loyalty.join(f"m-{i}", f"m-{i}@example.com", "Ann", "Smit", None, False, False)
+        accounts.join(f"m-{i}", f"m-{i}@example.com", "Ann", "Smit", None, False, False)
         record(receipt(f"R-{i}", f"m-{i}", "2017-07-01T12:00"))
     when = clock.now()
     payload = {"lines": [{"line_id": "1", "quantity": 1}]}
@@ -190,7 +188,7 @@ def test_returns_racing_the_nightly(racing, figure):
                 outcome = exc
     loyalty_jobs.run_nightly(clock.today())
     for i in range(N):  # every purchase returned, matured first or not: the welcome points only
-        balance = loyalty_store.get_member(f"m-{i}").balance
+        balance = member_store.get_member(f"m-{i}").balance
         assert (balance.available, balance.pending, balance.debt) == (250, 0, 0), (i, balance)
         assert_ledger_consistent(f"m-{i}")
     figure("race returns vs nightly", n=N + 1, outcomes=raced, balances_exact=N)
@@ -201,8 +199,8 @@ SPELLINGS = [f"{pad}{'1012'}{gap}{case}{pad}" for pad in ("", " ", "  ") for gap
 
 
 def test_claims_for_one_address_in_several_spellings(racing, figure):
-    from chalicelib.tradein import campaigns, rules
-    from chalicelib.tradein import service as tradein
+    from chalicelib.tradein import campaigns, eligibility, rules
+    from chalicelib.tradein import registration as tradein
     from chalicelib.tradein import store as claim_store
     from tests.integration.tradein.test_concurrency import ADDRESS, DECLARATIONS, PARTICIPANT, _receipt
 
@@ -223,7 +221,7 @@ def test_claims_for_one_address_in_several_spellings(racing, figure):
     winners = [o for o in outcomes if isinstance(o, str)]
     assert len(winners) == 1, kinds(outcomes)
     assert {o.code for o in outcomes if isinstance(o, AppError)} == {"ADDRESS_ALREADY_CLAIMED"}
-    assert claim_store.claim_number_for(rules.address_key("race-demo", ADDRESS)) == winners[0]
+    assert claim_store.claim_number_for(eligibility.address_key("race-demo", ADDRESS)) == winners[0]
     figure("race claims for one address", n=N, spellings=len(set(SPELLINGS)), outcomes=kinds(outcomes))
 
 
@@ -271,7 +269,7 @@ def test_redelivered_proof_upload_events(moto_server, travel, auth, figure):
 
 def maturing_members(count: int) -> None:
     for i in range(count):
-        loyalty.join(f"m-{i}", f"m-{i}@example.com", "Ann", "Smit", None, False, False)
+        accounts.join(f"m-{i}", f"m-{i}@example.com", "Ann", "Smit", None, False, False)
         record(receipt(f"R-{i}", f"m-{i}", "2017-07-01T12:00"))
 
 
@@ -310,7 +308,7 @@ def assert_matured_once(count: int, run_id: str, exact_counts: bool = True) -> d
     counted = run["summary"]["lots_matured"]
     assert counted == count if exact_counts else 1 <= counted <= count, run["summary"]
     for i in range(count):
-        balance = loyalty_store.get_member(f"m-{i}").balance
+        balance = member_store.get_member(f"m-{i}").balance
         assert (balance.available, balance.pending) == (250 + 1000, 0), (i, balance)
         assert_ledger_consistent(f"m-{i}")
     return dict(run["summary"])
