@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# The suites run on this many xdist workers (CI and this machine have 2 cores).
+WORKERS ?= 2
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install run test lint format package check-deploy measure bench reliability clean vendor browser-test screenshots
@@ -24,7 +26,10 @@ test: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest --cov --cov-report=term:skip-covered
+	$(VENV)/bin/coverage erase
+	$(VENV)/bin/coverage run -m pytest -n $(WORKERS) -p no:cov
+	$(VENV)/bin/coverage combine -q
+	$(VENV)/bin/coverage report --skip-covered
 	$(MAKE) --no-print-directory check-deploy
 	$(MAKE) --no-print-directory browser-test
 
@@ -72,4 +77,4 @@ clean:
 
 ## The reliability suite (tests/reliability, marker `reliability`): access matrix, crash and resume, ledger model, fuzz, schemathesis, load; prints its figures.
 reliability: install
-	$(PY) -m pytest -m reliability tests/reliability -p no:logging -q
+	$(PY) -m pytest -n $(WORKERS) -m reliability tests/reliability -p no:logging -p no:cov -q

@@ -77,15 +77,16 @@ sys.path[:0] = sys.argv[1:3]
 sys.path.append(sys.argv[3])
 from datetime import date
 import app
+from chalicelib import openapi
+assert openapi.BUILT.exists() and openapi.document()["openapi"] == "3.1.0"
+assert "chalicelib.loyalty.contract" not in sys.modules, "the served document imported its generator"
 import importlib, pkgutil, chalicelib
 for found in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):  # also what routes load lazily
     getattr(importlib.import_module(found.name), "__doc__")  # an attribute: a lazy module executes
-from chalicelib import auth, openapi
+from chalicelib import auth
 from chalicelib.observability import tracer
 from chalicelib.tradein import documents, sepa, workdays
 assert workdays.is_working_day(date(2026, 4, 28)) and not workdays.is_working_day(date(2026, 4, 27))
-assert openapi.BUILT.exists() and openapi.document()["openapi"] == "3.1.0"
-assert "chalicelib.loyalty.contract" not in sys.modules, "the served document imported its generator"
 tracer.get()
 token = auth.mint_dev_token("smoke", secret="x" * 32)
 import jwt

@@ -25,13 +25,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def figure() -> Any:
-    """figure("access matrix", cases=312, failures=0) records one part's figures."""
+def figure(request: pytest.FixtureRequest) -> Any:
+    """figure("access matrix", cases=312, failures=0) records one part's figures. They travel
+    with the test's report (user_properties), so they also reach the summary from xdist workers."""
 
     def record(part: str, **values: Any) -> None:
-        _FIGURES.setdefault(part, {}).update(values)
+        plain = json.loads(json.dumps(values, default=str))
+        request.node.user_properties.append(("figure", [part, plain]))
 
     return record
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "teardown":
+        return
+    for name, value in report.user_properties:
+        if name == "figure":
+            part, values = value
+            _FIGURES.setdefault(part, {}).update(values)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
