@@ -3,6 +3,7 @@ the store systems (API.md). Handlers parse, authorise, call one service function
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from chalice import Blueprint
@@ -97,7 +98,8 @@ def redeem_coupons():  # type: ignore[no-untyped-def]
 
 
 def _idempotency_key(request: Request) -> str:
-    key = (request.headers or {}).get("idempotency-key", "").strip()
+    headers: Mapping[str, str] = request.headers or {}
+    key = headers.get("idempotency-key", "").strip()
     if not key:
         raise BadRequest("IDEMPOTENCY_KEY_REQUIRED", "The Idempotency-Key header is required")
     if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
