@@ -16,6 +16,7 @@ local` and AWS enforce it identically and answer with the contract's error body.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -102,7 +103,8 @@ def authenticate(request: Request) -> Principal:
     """The caller of a request, from its bearer token (401 when missing or invalid)."""
     import jwt
 
-    header = (request.headers or {}).get("authorization", "")
+    headers: Mapping[str, str] = request.headers or {}
+    header = headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("UNAUTHORIZED", "A bearer token is required")

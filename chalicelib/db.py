@@ -40,7 +40,8 @@ def botocore_session() -> botocore.session.Session:
     return session
 
 
-pynamodb.connection.base.get_session = botocore_session
+# PynamoDB builds its sessions with the `get_session` it imported from botocore: patch that name.
+pynamodb.connection.base.get_session = botocore_session  # type: ignore[attr-defined]
 
 
 def table_name(name: str) -> str:

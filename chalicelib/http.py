@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from chalice import Chalice, CORSConfig, Response
@@ -23,10 +23,10 @@ from chalicelib.body import (  # noqa: F401  (re-exported: the request models' b
     LATEST,
     OUT_OF_RANGE,
     TOO_LARGE,
-    Body,
     _out_of_range,
     control_character_in,
 )
+from chalicelib.body import Body as Body  # the request models' base, re-exported for the routes
 from chalicelib.errors import AppError, BadRequest, PayloadTooLarge
 from chalicelib.observability import logger
 
@@ -95,7 +95,7 @@ def validate(data: Any, model: type[M]) -> M:
 
 
 def query(request: Request, name: str, default: str | None = None) -> str | None:
-    params = request.query_params or {}
+    params: Mapping[str, str] = request.query_params or {}
     return params.get(name, default)
 
 
@@ -108,7 +108,7 @@ def limit_param(request: Request, default: int = 50, maximum: int = 200) -> int:
     return int(raw)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str | list[str]] | None = None) -> Response:
     return Response(body=body, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
 
 

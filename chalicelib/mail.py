@@ -43,7 +43,7 @@ def send(email: Email, reference: str) -> str:
             Source=settings().ses_sender,
             Destination={"ToAddresses": [email.to]},
             Message={"Subject": {"Data": email.subject, "Charset": "UTF-8"}, "Body": body},
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )
     except ClientError as exc:
         raise MailNotSent(str(exc.response.get("Error", {}).get("Code") or "ClientError")) from None

@@ -113,7 +113,9 @@ class LazyTracer:
         return wrapper  # type: ignore[return-value]
 
     def put_annotation(self, key: str, value: str | float | bool) -> None:
-        self.get().put_annotation(key=key, value=value)
+        # Powertools types the value `numbers.Number`, which a float is only by ABC registration
+        # (invisible to mypy).
+        self.get().put_annotation(key=key, value=value)  # type: ignore[arg-type]
 
 
 tracer = LazyTracer(service=SERVICE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import clock, pager
 from chalicelib.auth import require
@@ -26,17 +26,17 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/health", methods=["GET"])
-def health():  # type: ignore[no-untyped-def]
+def health() -> Response:
     return json_response(Health(status="ok", time=clock.iso(clock.now())).model_dump(mode="json"))
 
 
 @bp.route("/openapi.json", methods=["GET"])
-def openapi_document():  # type: ignore[no-untyped-def]
+def openapi_document() -> Response:
     return json_response(openapi.document())
 
 
 @bp.route("/backoffice/jobs/{job}/runs", methods=["POST"])
-def start_job_run(job: str):  # type: ignore[no-untyped-def]
+def start_job_run(job: str) -> Response:
     """Starts a run in the background (the workers drain the queue): never inside this request."""
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, JobRunIn)
@@ -50,7 +50,7 @@ def start_job_run(job: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/jobs/{job}/runs", methods=["GET"])
-def list_job_runs(job: str):  # type: ignore[no-untyped-def]
+def list_job_runs(job: str) -> Response:
     require(bp.current_request, "backoffice")
     request = bp.current_request
     limit = limit_param(request, default=20, maximum=100)
@@ -60,7 +60,7 @@ def list_job_runs(job: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/jobs/{job}/runs/{run_id}", methods=["GET"])
-def get_job_run(job: str, run_id: str):  # type: ignore[no-untyped-def]
+def get_job_run(job: str, run_id: str) -> Response:
     require(bp.current_request, "backoffice")
     return json_response(_run(runs.get(job, run_id)))
 

@@ -16,11 +16,18 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from chalicelib.errors import BadRequest
 
-T = TypeVar("T")
+
+class Item(Protocol):
+    """A stored item as `page` reads it: a PynamoDB model, which serializes to its attributes."""
+
+    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]: ...
+
+
+T = TypeVar("T", bound=Item)
 INVALID = "cursor is not one this API handed out"
 
 
@@ -35,7 +42,7 @@ def page(
         return items, None
     items = items[:limit]
     # null_check off: an index may project only the keys.
-    last = items[-1].serialize(null_check=False)  # type: ignore[attr-defined]
+    last = items[-1].serialize(null_check=False)
     return items, {name: last[name] for name in key}
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,8 @@ GATEWAY_RESPONSES: dict[str, tuple[int | None, str]] = {
 
 
 def stage_config(stage: str = STAGE) -> dict[str, Any]:
-    return json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
+    stages: dict[str, dict[str, Any]] = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]
+    return stages[stage]
 
 
 def logical_id(name: str) -> str:
@@ -113,7 +115,7 @@ def model_spec(model: type[Model]) -> dict[str, Any]:
     }
 
 
-def _index(index: dict[str, Any]) -> dict[str, Any]:
+def _index(index: Mapping[str, Any]) -> dict[str, Any]:
     projection = dict(index["projection"])
     if "NonKeyAttributes" in projection:
         projection["NonKeyAttributes"] = sorted(projection["NonKeyAttributes"])
@@ -582,7 +584,8 @@ def gateway_responses() -> dict[str, Any]:
 
 def policy_document(filename: str) -> dict[str, Any]:
     """A hand-written policy from infra/iam, its `${...}` placeholders as Fn::Sub."""
-    return _substitute(json.loads((IAM_DIR / filename).read_text()))
+    document: dict[str, Any] = _substitute(json.loads((IAM_DIR / filename).read_text()))
+    return document
 
 
 def _substitute(value: Any) -> Any:

@@ -138,7 +138,7 @@ def hot_paths() -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     with fresh_aws(), Client(app, stage_name="test") as client:
         with at("2016-10-01T12:00"):
-            join = {"email": "m-1@example.com", "first_name": "Ann", "last_name": "Smit"}
+            join: dict[str, Any] = {"email": "m-1@example.com", "first_name": "Ann", "last_name": "Smit"}
             join |= {"newsletter": False, "partner_data_sharing": False}
             assert call(client, "POST", "/members", headers("m-1"), join)[0] == 201
         with at("2017-08-10T12:00"):
@@ -155,7 +155,7 @@ def hot_paths() -> dict[str, dict[str, Any]]:
 
             _, seen = measured(client, "GET", "/members/me", me)
             record("GET /members/me", 1, seen, "member with 200 expired lots")
-            body = {"channel": "store", "purchased_at": "2017-08-10T11:00:00+02:00", "member_id": "m-1"}
+            body: dict[str, Any] = {"channel": "store", "purchased_at": "2017-08-10T11:00:00+02:00", "member_id": "m-1"}
             body["lines"] = [LAPTOP]
             _, seen = measured(client, "PUT", "/receipts/R-1", headers(*POS), body)
             record("PUT /receipts (new)", 2, seen)

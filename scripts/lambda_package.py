@@ -320,11 +320,12 @@ def needed_libraries(data: bytes) -> list[str] | None:
         return None
     import io
 
-    elf = ELFFile(io.BytesIO(data))  # type: ignore[no-untyped-call]
+    elf = ELFFile(io.BytesIO(data))
     needed = []
-    for section in elf.iter_sections():  # type: ignore[no-untyped-call]
+    for section in elf.iter_sections():
         if isinstance(section, DynamicSection):
-            needed += [tag.needed for tag in section.iter_tags() if tag.entry.d_tag == "DT_NEEDED"]  # type: ignore[no-untyped-call]
+            # pyelftools sets `needed` with setattr, from the tag's name, so its types do not list it.
+            needed += [tag.needed for tag in section.iter_tags() if tag.entry.d_tag == "DT_NEEDED"]  # type: ignore[attr-defined]
     return needed
 
 

@@ -120,7 +120,7 @@ class LocalMotoServer:
     """moto's server in a thread, its DynamoDB requests serialised (AtomicDynamoDB)."""
 
     def __init__(self, host: str, port: int) -> None:
-        from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
         app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))

@@ -20,7 +20,7 @@ _active: list[Counter[str]] = []
 _EVENT = "before-call"
 
 
-def _count(event_name: str = "", **_: Any) -> None:
+def _count(event_name: str = "", **_kwargs: Any) -> None:
     # event_name: before-call.<service>.<Operation>
     _, _, rest = event_name.partition(".")
     service, _, operation = rest.partition(".")
@@ -44,7 +44,7 @@ class Requests(Counter[str]):
         prefix = f"{service}."
         return {k.removeprefix(prefix): v for k, v in self.items() if k.startswith(prefix)}
 
-    def total(self, service: str = "dynamodb") -> int:  # type: ignore[override]
+    def total(self, service: str = "dynamodb") -> int:
         return sum(self.of(service).values())
 
 

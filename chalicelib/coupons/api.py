@@ -3,9 +3,10 @@ the store systems (API.md). Handlers parse, authorise, call one service function
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import Field
 
@@ -54,7 +55,7 @@ class RedeemIn(BasketIn):
 
 
 @bp.route("/members/me/coupons", methods=["POST"])
-def convert_points():  # type: ignore[no-untyped-def]
+def convert_points() -> Response:
     request = bp.current_request
     member = require(request, "member")
     account = flows.refuse_merged(member.subject)  # L13: 410 before the key or the body is looked at
@@ -65,7 +66,7 @@ def convert_points():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/members/me/coupons", methods=["GET"])
-def list_coupons():  # type: ignore[no-untyped-def]
+def list_coupons() -> Response:
     request = bp.current_request
     member = require(request, "member")
     flows.refuse_merged(member.subject)  # L13: 410 before the query is looked at
@@ -77,7 +78,7 @@ def list_coupons():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/coupons/validate", methods=["POST"])
-def validate_coupons():  # type: ignore[no-untyped-def]
+def validate_coupons() -> Response:
     require(bp.current_request, "pos")
     body = parse(bp.current_request, ValidateIn)
     lines = [line.to_line() for line in body.lines]
@@ -85,7 +86,7 @@ def validate_coupons():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/coupons/redeem", methods=["POST"])
-def redeem_coupons():  # type: ignore[no-untyped-def]
+def redeem_coupons() -> Response:
     require(bp.current_request, "pos")
     body = parse(bp.current_request, RedeemIn)
     lines = [line.to_line() for line in body.lines]
@@ -97,7 +98,8 @@ def redeem_coupons():  # type: ignore[no-untyped-def]
 
 
 def _idempotency_key(request: Request) -> str:
-    key = (request.headers or {}).get("idempotency-key", "").strip()
+    headers: Mapping[str, str] = request.headers or {}
+    key = headers.get("idempotency-key", "").strip()
     if not key:
         raise BadRequest("IDEMPOTENCY_KEY_REQUIRED", "The Idempotency-Key header is required")
     if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():

@@ -41,7 +41,7 @@ def _to_redemption(item: RedemptionModel) -> Redemption:
         receipt_id=item.receipt_id,
         member_id=item.member_id,
         request_hash=item.request_hash,
-        codes=tuple(item.codes or ()),
+        codes=tuple(map(str, item.codes or ())),
         discount_cents=int(item.discount_cents),
         restored_by_return_id=item.restored_by_return_id,
     )

@@ -23,6 +23,7 @@ from chalicelib.ids import random_code
 from chalicelib.loyalty import history_store, lot_store, member_store, rules
 from chalicelib.loyalty.rules import (
     Balance,
+    EntryType,
     Expiring,
     LedgerEntry,
     Lot,
@@ -253,5 +254,5 @@ def lot_cause(lot: Lot) -> str:
     return f"receipt:{lot.receipt_id}" if lot.receipt_id else lot.source
 
 
-def ledger_entry(member_id: str, entry_id: str, at: datetime, kind: str, points: int, cause: str) -> LedgerEntry:
-    return LedgerEntry(member_id=member_id, entry_id=entry_id, at=at, type=kind, points=points, cause=cause)  # type: ignore[arg-type]
+def ledger_entry(member_id: str, entry_id: str, at: datetime, kind: EntryType, points: int, cause: str) -> LedgerEntry:
+    return LedgerEntry(member_id=member_id, entry_id=entry_id, at=at, type=kind, points=points, cause=cause)

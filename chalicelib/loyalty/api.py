@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
@@ -211,7 +211,7 @@ def _entry(e: LedgerEntry) -> dict[str, Any]:
 
 
 @bp.route("/members", methods=["POST"])
-def join():  # type: ignore[no-untyped-def]
+def join() -> Response:
     who = member_caller(bp.current_request)
     body = parse(bp.current_request, JoinIn)
     address = body.address.to_address() if body.address else None
@@ -222,20 +222,20 @@ def join():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/members/me", methods=["GET"])
-def me():  # type: ignore[no-untyped-def]
+def me() -> Response:
     who = require(bp.current_request, "member")  # the profile's one read answers 410 when merged (L13)
     return json_response(_profile(accounts.profile(who.subject)))
 
 
 @bp.route("/members/me", methods=["PATCH"])
-def update_me():  # type: ignore[no-untyped-def]
+def update_me() -> Response:
     who = member_caller(bp.current_request)
     changes = parse(bp.current_request, ProfilePatch).model_dump(exclude_unset=True)
     return json_response(_profile(accounts.update_profile(who.subject, changes)))
 
 
 @bp.route("/members/me/history", methods=["GET"])
-def history():  # type: ignore[no-untyped-def]
+def history() -> Response:
     request = bp.current_request
     who = member_caller(request)
     scope = f"history:{who.subject}"
@@ -244,7 +244,7 @@ def history():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/members/me/receipts", methods=["GET"])
-def my_receipts():  # type: ignore[no-untyped-def]
+def my_receipts() -> Response:
     request = bp.current_request
     who = member_caller(request)
     scope = f"receipts:{who.subject}"
@@ -253,7 +253,7 @@ def my_receipts():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/members/me/receipts", methods=["POST"])
-def register_receipt():  # type: ignore[no-untyped-def]
+def register_receipt() -> Response:
     who = member_caller(bp.current_request)
     body = parse(bp.current_request, RegisterIn)
     result, created = earning.register_receipt(who.subject, body.receipt_id)
@@ -261,7 +261,7 @@ def register_receipt():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/receipts/{receipt_id}", methods=["PUT"])
-def put_receipt(receipt_id: str):  # type: ignore[no-untyped-def]
+def put_receipt(receipt_id: str) -> Response:
     require(bp.current_request, "pos")
     _receipt_id(receipt_id)
     body = parse(bp.current_request, ReceiptIn)
@@ -282,7 +282,7 @@ def put_receipt(receipt_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/receipts/{receipt_id}/returns", methods=["POST"])
-def post_return(receipt_id: str):  # type: ignore[no-untyped-def]
+def post_return(receipt_id: str) -> Response:
     require(bp.current_request, "pos")
     _receipt_id(receipt_id)
     body = parse(bp.current_request, ReturnIn)
@@ -294,7 +294,7 @@ def post_return(receipt_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/members/{member_id}/merge", methods=["POST"])
-def merge(member_id: str):  # type: ignore[no-untyped-def]
+def merge(member_id: str) -> Response:
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, MergeIn)
     merged = flows.merge(member_id, body.source_member_id)
@@ -302,7 +302,7 @@ def merge(member_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/members", methods=["GET"])
-def find_members():  # type: ignore[no-untyped-def]
+def find_members() -> Response:
     request = bp.current_request
     require(request, "backoffice")
     ask = validate({"email": query(request, "email"), "card_number": query(request, "card_number")}, MemberLookup)
@@ -310,7 +310,7 @@ def find_members():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/members/{member_id}/adjustments", methods=["POST"])
-def adjust(member_id: str):  # type: ignore[no-untyped-def]
+def adjust(member_id: str) -> Response:
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, AdjustmentIn)
     done, created = care.adjust_points(member_id, body.adjustment_id, body.points, body.reason)

@@ -5,6 +5,8 @@ See docs/loyalty.md for the keys, indexes and the access pattern each one serves
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -81,7 +83,7 @@ class MemberModel(Model):
     debt = NumberAttribute(default=0)
     # L12: available points per expiry date (YYYY-MM-DD -> points), kept by the same transactions
     # that change the lots (store.py), so the profile is one GetItem whatever the history.
-    expiring = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    expiring: MapAttribute[str, Any] = MapAttribute(default=dict)
     by_card = CardIndex()
     by_email = EmailIndex()
     # set by every balance action of the ledger (store.py): the reconciliation's work list

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import pager
 from chalicelib.auth import require
@@ -22,7 +22,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/backoffice/reconciliation", methods=["GET"])
-def reconciliation_findings():  # type: ignore[no-untyped-def]
+def reconciliation_findings() -> Response:
     request = bp.current_request
     require(request, "backoffice")
     limit = limit_param(request, default=50, maximum=200)
@@ -34,7 +34,7 @@ def reconciliation_findings():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/reports/liability", methods=["GET"])
-def liability_report():  # type: ignore[no-untyped-def]
+def liability_report() -> Response:
     request = bp.current_request
     require(request, "backoffice")
     report = responses.LiabilityReport(**liability.liability_report(query(request, "date")))

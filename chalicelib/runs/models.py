@@ -6,6 +6,8 @@ is an item beside it (`sk = "seg#<unit>#<n>"`), written once with attribute_not_
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -47,8 +49,8 @@ class RunModel(Model):
     units_total = NumberAttribute(null=True)
     outstanding = NumberAttribute(null=True)  # units not yet complete; the run is over at 0
     failed_units = NumberAttribute(null=True)
-    summary = MapAttribute(null=True)  # type: ignore[var-annotated]
-    failures = ListAttribute(null=True)  # type: ignore[var-annotated]
+    summary: MapAttribute[str, Any] = MapAttribute(null=True)
+    failures: ListAttribute[Any] = ListAttribute(null=True)
     failures_count = NumberAttribute(null=True)
     # a recorded segment
     next_cursor = UnicodeAttribute(null=True)  # JSON; absent on a unit's last segment

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from chalicelib import clock, pager
@@ -164,24 +164,24 @@ def _postcode_param() -> str:
 
 
 @bp.route("/tradein/campaigns", methods=["GET"])
-def list_campaigns():  # type: ignore[no-untyped-def]
+def list_campaigns() -> Response:
     return json_response({"items": campaigns.list_campaigns(clock.today()), "next_cursor": None})
 
 
 @bp.route("/tradein/claims", methods=["POST"])
-def register_claim():  # type: ignore[no-untyped-def]
+def register_claim() -> Response:
     body = parse(bp.current_request, RegistrationIn)
     answer, created = flows.register_claim(body.to_registration(), _client_ip(), clock.now())
     return json_response(answer, 201 if created else 200)
 
 
 @bp.route("/tradein/claims/{claim_number}", methods=["GET"])
-def track_claim(claim_number: str):  # type: ignore[no-untyped-def]
+def track_claim(claim_number: str) -> Response:
     return json_response(participant.track_claim(claim_number, _postcode_param()))
 
 
 @bp.route("/tradein/claims/{claim_number}", methods=["PATCH"])
-def complete_claim(claim_number: str):  # type: ignore[no-untyped-def]
+def complete_claim(claim_number: str) -> Response:
     body = parse(bp.current_request, CompletionIn)
     bank = body.participant
     return json_response(
@@ -190,13 +190,13 @@ def complete_claim(claim_number: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/tradein/claims/{claim_number}/upload", methods=["POST"])
-def fresh_upload(claim_number: str):  # type: ignore[no-untyped-def]
+def fresh_upload(claim_number: str) -> Response:
     body = parse(bp.current_request, UploadIn)
     return json_response(participant.fresh_upload(claim_number, body.postcode, body.proof_content_type, clock.now()))
 
 
 @bp.route("/tradein/claims/{claim_number}/return-request", methods=["POST"])
-def request_return(claim_number: str):  # type: ignore[no-untyped-def]
+def request_return(claim_number: str) -> Response:
     body = parse(bp.current_request, PostcodeIn)
     return json_response(participant.request_return(claim_number, body.postcode, clock.now()))
 
@@ -205,28 +205,28 @@ def request_return(claim_number: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/claims/{claim_number}/device-received", methods=["POST"])
-def device_received(claim_number: str):  # type: ignore[no-untyped-def]
+def device_received(claim_number: str) -> Response:
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, DeviceReceivedIn)
     return json_response(inspections.device_received(claim_number, body.received_on, clock.now()))
 
 
 @bp.route("/backoffice/claims/{claim_number}/inspection", methods=["POST"])
-def inspection(claim_number: str):  # type: ignore[no-untyped-def]
+def inspection(claim_number: str) -> Response:
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, InspectionIn)
     return json_response(inspections.inspect(claim_number, body.outcome, body.reward_cents, body.reason, clock.now()))
 
 
 @bp.route("/backoffice/claims/{claim_number}/disqualify", methods=["POST"])
-def disqualify(claim_number: str):  # type: ignore[no-untyped-def]
+def disqualify(claim_number: str) -> Response:
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, ReasonIn)
     return json_response(inspections.disqualify(claim_number, body.reason.strip(), clock.now()))
 
 
 @bp.route("/backoffice/payouts", methods=["GET"])
-def payouts():  # type: ignore[no-untyped-def]
+def payouts() -> Response:
     request = bp.current_request
     require(request, "backoffice")
     items, last = payout_batches.list_payouts(limit_param(request), pager.decode(query(request, "cursor"), "payouts"))
@@ -234,7 +234,7 @@ def payouts():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/payouts/{batch_id}/failed", methods=["POST"])
-def payout_failed(batch_id: str):  # type: ignore[no-untyped-def]
+def payout_failed(batch_id: str) -> Response:
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, ReasonIn)
     return json_response(payout_batches.batch_failed(batch_id, body.reason.strip(), clock.now()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from pydantic import AwareDatetime, Field, StrictFloat, StrictInt
 
 from chalicelib import clock, pager
@@ -60,7 +60,7 @@ class CampaignTermsIn(Body):
 
 
 @bp.route("/backoffice/campaigns/{campaign_id}", methods=["PUT"])
-def put_campaign(campaign_id: str):  # type: ignore[no-untyped-def]
+def put_campaign(campaign_id: str) -> Response:
     require(bp.current_request, "backoffice")
     body = parse(bp.current_request, CampaignTermsIn)
     answer, created = campaigns.put_campaign(campaign_id, body.model_dump(exclude_none=True), clock.now())
@@ -68,7 +68,7 @@ def put_campaign(campaign_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/campaigns", methods=["GET"])
-def list_campaigns():  # type: ignore[no-untyped-def]
+def list_campaigns() -> Response:
     request = bp.current_request
     require(request, "backoffice")
     items, last = campaigns.list_for_backoffice(
@@ -78,7 +78,7 @@ def list_campaigns():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/claims", methods=["GET"])
-def claims():  # type: ignore[no-untyped-def]
+def claims() -> Response:
     request = bp.current_request
     require(request, "backoffice")
     status = query(request, "status") or None  # `?status=` (empty) lists every status
@@ -98,6 +98,6 @@ def claims():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/backoffice/claims/{claim_number}", methods=["GET"])
-def claim(claim_number: str):  # type: ignore[no-untyped-def]
+def claim(claim_number: str) -> Response:
     require(bp.current_request, "backoffice")
     return json_response(backoffice.claim_view(claim_number))
