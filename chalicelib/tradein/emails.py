@@ -1,4 +1,5 @@
-"""The trade-in e-mails, in Dutch (T6-T13): one template per claim event.
+"""The trade-in e-mails, in Dutch (T6-T13): one template per claim event, taking that event's
+typed facts (`outbox`, checked when the claim moved).
 
 Every e-mail names the claim number and the next step. It carries no personal data beyond the
 first name and, for payouts, the masked IBAN (T15): the recipient address is only the envelope.

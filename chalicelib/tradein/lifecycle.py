@@ -164,6 +164,7 @@ def flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int]
     sent = 0
     while claim.outbox:
         item = claim.outbox[0]
+        facts = outbox.load(item.kind, item.facts)  # before the lease: a bad item holds none
         key = f"email#{claim.claim_number}#{item.item_id}"
         token = secrets.token_hex(16)
         moment = clock.now()
@@ -178,7 +179,6 @@ def flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int]
         if state == "busy":
             logger.info("e-mail held by another sender", extra={"claim_number": claim.claim_number, "kind": item.kind})
             return claim, sent
-        facts = outbox.load(item.kind, item.facts)
         claim, facts = _sent_late(claim, item, facts, sent_on or clock.local_date(now))
         if state == "claimed":
             try:

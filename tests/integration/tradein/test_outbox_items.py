@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib import clock
-from chalicelib.tradein import inspection
+from chalicelib.tradein import inspection, lifecycle, store
 from chalicelib.tradein.models import ClaimModel
 from tests.integration.tradein.helpers import claim, registration, sent_messages, subjects
 
@@ -120,3 +120,14 @@ def test_old_form_confirmation_and_approval_e_mails_are_sent_as_before(tradein, 
     [approval] = [m for m in sent_messages() if m.subject == f"Uw oude laptop is goedgekeurd (claim {number})"]
     assert "U ontvangt € 100,00." in approval.body
     assert claim(number).outbox == ()
+
+
+def test_a_stored_item_that_does_not_read_back_holds_no_sending_lease(tradein):
+    number = _incomplete(tradein)
+    model = ClaimModel.get(number)
+    model.outbox = [{"item_id": "approved-9", "kind": "approved", "facts": {"reward_cents": "100"}}]
+    model.save()
+    with pytest.raises(ValidationError):
+        lifecycle.flush(claim(number), clock.now())
+    assert store.claim_number_for(f"email#{number}#approved-9") is None  # nothing held, nothing sent
+    assert [item.item_id for item in claim(number).outbox] == ["approved-9"]  # still owed
