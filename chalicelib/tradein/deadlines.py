@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from chalicelib.tradein import emails, lifecycle, rules, store
+from chalicelib.tradein import emails, lifecycle, outbox, rules, store
 from chalicelib.tradein.isolation import ItemFailures
 from chalicelib.tradein.store import StaleClaim
 
@@ -31,7 +31,7 @@ def lapse_overdue(today: date, now: datetime, failures: ItemFailures) -> int:
                 reason = text.format(device_by=emails.dutch_date(claim.device_by))
                 try:
                     moved = lifecycle.move(
-                        claim, "lapsed", now, detail=code, lapse_reason=code, email=("lapsed", {"reason": reason})
+                        claim, "lapsed", now, detail=code, lapse_reason=code, email=outbox.Lapsed(reason=reason)
                     )
                 except StaleClaim:
                     continue

@@ -1,4 +1,5 @@
-"""The trade-in e-mails, in Dutch (T6-T13): one template per claim event.
+"""The trade-in e-mails, in Dutch (T6-T13): one template per claim event, taking that event's
+typed facts (`outbox`, checked when the claim moved).
 
 Every e-mail names the claim number and the next step. It carries no personal data beyond the
 first name and, for payouts, the masked IBAN (T15): the recipient address is only the envelope.
@@ -8,31 +9,16 @@ Amounts come in integer cents (G4) and are shown Dutch-style (`€ 100,00`); dat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from html import escape
-from typing import Any, Literal
+from typing import assert_never
 from urllib.parse import quote
 
-from chalicelib.mail import Email
+from pydantic import BaseModel, ConfigDict
 
-EmailKind = Literal[
-    "proof_refused",
-    "confirmation",
-    "incomplete",
-    "device_received",
-    "approved",
-    "revised",
-    "rejected",
-    "rejected_late",
-    "return_requested",
-    "payout_scheduled",
-    "paid",
-    "void",
-    "lapsed",
-    "disqualified",
-]
+from chalicelib.mail import Email
+from chalicelib.tradein import outbox
 
 _MONTHS = (
     "januari",
@@ -79,86 +65,16 @@ def euro(cents: int) -> str:
     return f"€ {sign}{whole:,}".replace(",", ".") + f",{rest:02d}"
 
 
-# ---- the facts each kind needs -------------------------------------------------------------
+class _Envelope(BaseModel):
+    """Who gets the e-mail and what it links to, checked like the facts (`outbox`)."""
 
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
 
-def _date(name: str, value: Any) -> date:
-    # A datetime is a date subclass but carries a time zone question: refuse it.
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise TypeError(f"{name} must be a date")
-    return value
-
-
-def _cents(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be integer cents")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive")
-    return value
-
-
-def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string")
-    if not value.strip():
-        raise ValueError(f"{name} must not be empty")
-    return value.strip()
-
-
-def _url(name: str, value: Any) -> str:
-    url = _text(name, value)
-    if not url.startswith(("https://", "http://")):
-        raise ValueError(f"{name} must be an http(s) URL")
-    return url
-
-
-def _names(name: str, value: Any) -> list[str]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise TypeError(f"{name} must be a list of field names")
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    return list(value)
-
-
-def _masked_iban(name: str, value: Any) -> str:
-    # T15: refuse a full IBAN so that a slip in the caller never mails one.
-    text = _text(name, value)
-    if "*" not in text:
-        raise ValueError(f"{name} must be masked (chalicelib.tradein.masking.mask_iban)")
-    return text
-
-
-_Check = Callable[[str, Any], Any]
-
-FACTS: Mapping[str, Mapping[str, _Check]] = {
-    "proof_refused": {"reason": _text, "upload_by": _date},
-    "confirmation": {"label_url": _url, "ship_by": _date},
-    "incomplete": {"missing": _names, "complete_by": _date},
-    "device_received": {},
-    "approved": {"reward_cents": _cents},
-    "revised": {"reward_cents": _cents, "reason": _text},
-    "rejected": {"reason": _text, "return_request_by": _date},
-    "rejected_late": {"received_on": _date, "deadline": _date},
-    "return_requested": {},
-    "payout_scheduled": {"amount_cents": _cents, "execution_date": _date, "iban_masked": _masked_iban},
-    "paid": {"amount_cents": _cents, "iban_masked": _masked_iban},
-    "void": {},
-    "lapsed": {"reason": _text},
-    "disqualified": {"reason": _text},
-}
-
-
-def _checked(kind: str, facts: Mapping[str, Any]) -> dict[str, Any]:
-    if kind not in FACTS:
-        raise ValueError(f"unknown e-mail kind {kind!r}")
-    wanted = FACTS[kind]
-    missing = sorted(set(wanted) - set(facts))
-    if missing:
-        raise TypeError(f"{kind} e-mail needs {', '.join(missing)}")
-    unexpected = sorted(set(facts) - set(wanted))
-    if unexpected:
-        raise TypeError(f"{kind} e-mail takes no {', '.join(unexpected)}")
-    return {name: check(name, facts[name]) for name, check in wanted.items()}
+    to: outbox.Text
+    claim_number: outbox.Text
+    first_name: outbox.Text
+    tracking_url: outbox.Url
+    label_url: outbox.Url | None = None
 
 
 # ---- the templates ---------------------------------------------------------------------------
@@ -180,16 +96,18 @@ _PROOF_REASONS = {
 }
 
 
-def _render(kind: str, f: Mapping[str, Any]) -> _Body:
-    if kind == "proof_refused":
-        why = _PROOF_REASONS.get(f["reason"], "het bestand kon niet worden gecontroleerd")
+def _render(f: outbox.Facts, label_url: str | None) -> _Body:
+    if isinstance(f, outbox.ProofRefused):
+        why = _PROOF_REASONS.get(f.reason, "het bestand kon niet worden gecontroleerd")
         return _Body(
             "Uw aankoopbewijs kon niet worden gebruikt",
             (f"We konden het aankoopbewijs dat u uploadde niet gebruiken: {why}.",),
             "Upload uw aankoopbewijs opnieuw (een PDF, JPEG of PNG van maximaal 10 MB) via 'Volg uw "
-            f"claim' met uw claimnummer en postcode, uiterlijk {dutch_date(f['upload_by'])}.",
+            f"claim' met uw claimnummer en postcode, uiterlijk {dutch_date(f.upload_by)}.",
         )
-    if kind == "confirmation":
+    if isinstance(f, outbox.Confirmation):
+        if label_url is None:
+            raise ValueError("the confirmation links its return form: label_url")
         return _Body(
             "Uw registratie is compleet: stuur uw oude laptop op",
             (
@@ -199,99 +117,100 @@ def _render(kind: str, f: Mapping[str, Any]) -> _Body:
                 "van de laptop.",
             ),
             "Download het retourformulier met het gefrankeerde verzendlabel, print het en stuur "
-            f"het pakket op. Uw oude laptop moet uiterlijk {dutch_date(f['ship_by'])} bij ons binnen "
+            f"het pakket op. Uw oude laptop moet uiterlijk {dutch_date(f.ship_by)} bij ons binnen "
             "zijn; verstuur het pakket daarom op tijd.",
-            ("Retourformulier en verzendlabel (PDF)", f["label_url"]),
+            ("Retourformulier en verzendlabel (PDF)", label_url),
         )
-    if kind == "incomplete":
-        fields = ", ".join(_FIELD_LABELS.get(name, name.replace("_", " ")) for name in f["missing"])
+    if isinstance(f, outbox.Incomplete):
+        fields = ", ".join(_FIELD_LABELS.get(name, name.replace("_", " ")) for name in f.missing)
         return _Body(
             "Uw registratie is nog niet compleet",
             (f"Bij het controleren van uw registratie misten we de volgende gegevens: {fields}.",),
-            f"Vul deze gegevens uiterlijk {dutch_date(f['complete_by'])} aan via 'Volg uw claim' met "
+            f"Vul deze gegevens uiterlijk {dutch_date(f.complete_by)} aan via 'Volg uw claim' met "
             "uw claimnummer en postcode. Daarna vervalt uw claim.",
         )
-    if kind == "device_received":
+    if isinstance(f, outbox.DeviceReceived):
         return _Body(
             "Wij hebben uw oude laptop ontvangen",
             ("Uw oude laptop is bij ons binnengekomen.",),
             "We keuren het apparaat nu. U hoeft niets te doen: u krijgt een e-mail met de uitkomst.",
         )
-    if kind == "approved":
+    if isinstance(f, outbox.Approved):
         return _Body(
             "Uw oude laptop is goedgekeurd",
-            (f"Goed nieuws: uw oude laptop is goedgekeurd. U ontvangt {euro(f['reward_cents'])}.",),
+            (f"Goed nieuws: uw oude laptop is goedgekeurd. U ontvangt {euro(f.reward_cents)}.",),
             "U hoeft niets te doen: we maken het bedrag binnen 30 dagen over op uw rekening.",
         )
-    if kind == "revised":
+    if isinstance(f, outbox.Revised):
         return _Body(
             "Uw oude laptop is gekeurd: aangepaste vergoeding",
             (
-                f"Uw oude laptop is gekeurd. Op basis van de staat van het apparaat ontvangt u "
-                f"{euro(f['reward_cents'])}.",
-                f"Toelichting van de keurder: {f['reason']}",
+                f"Uw oude laptop is gekeurd. Op basis van de staat van het apparaat ontvangt u {euro(f.reward_cents)}.",
+                f"Toelichting van de keurder: {f.reason}",
             ),
             "U hoeft niets te doen: we maken het bedrag binnen 30 dagen over op uw rekening.",
         )
-    if kind == "rejected":
+    if isinstance(f, outbox.Rejected):
         return _Body(
             "Uw oude laptop is afgekeurd",
             (
                 "Uw oude laptop voldoet helaas niet aan de voorwaarden van de inruilactie; u ontvangt geen vergoeding.",
-                f"Reden: {f['reason']}",
+                f"Reden: {f.reason}",
             ),
             "Wilt u uw oude laptop terug? Vraag dat uiterlijk "
-            f"{dutch_date(f['return_request_by'])} aan via 'Volg uw claim' met uw claimnummer en "
+            f"{dutch_date(f.return_request_by)} aan via 'Volg uw claim' met uw claimnummer en "
             "postcode. Daarna kunt u het apparaat niet meer terugvragen.",
         )
-    if kind == "rejected_late":
+    if isinstance(f, outbox.RejectedLate):
         return _Body(
             "Uw oude laptop is te laat ontvangen",
             (
-                f"Uw oude laptop is op {dutch_date(f['received_on'])} bij ons binnengekomen. Dat is na "
-                f"de uiterste datum van {dutch_date(f['deadline'])}; uw claim is daarom afgewezen.",
+                f"Uw oude laptop is op {dutch_date(f.received_on)} bij ons binnengekomen. Dat is na "
+                f"de uiterste datum van {dutch_date(f.deadline)}; uw claim is daarom afgewezen.",
             ),
             "Wilt u uw oude laptop terug? Vraag dat binnen 14 werkdagen na deze e-mail aan via "
             "'Volg uw claim' met uw claimnummer en postcode.",
         )
-    if kind == "return_requested":
+    if isinstance(f, outbox.ReturnRequested):
         return _Body(
             "Uw verzoek om uw oude laptop terug te sturen",
             ("We hebben uw verzoek ontvangen om uw oude laptop terug te sturen.",),
             "U hoeft niets te doen: we sturen het apparaat naar het adres van uw registratie.",
         )
-    if kind == "payout_scheduled":
+    if isinstance(f, outbox.PayoutScheduled):
         return _Body(
             "Uw vergoeding staat klaar voor betaling",
             (
-                f"We maken {euro(f['amount_cents'])} over op rekening {f['iban_masked']}. De betaling "
-                f"staat ingepland voor {dutch_date(f['execution_date'])}.",
+                f"We maken {euro(f.amount_cents)} over op rekening {f.iban_masked}. De betaling "
+                f"staat ingepland voor {dutch_date(f.execution_date)}.",
             ),
             "U hoeft niets te doen: het bedrag staat enkele werkdagen na die datum op uw rekening.",
         )
-    if kind == "paid":
+    if isinstance(f, outbox.Paid):
         return _Body(
             "Uw vergoeding is betaald",
-            (f"We hebben {euro(f['amount_cents'])} overgemaakt op rekening {f['iban_masked']}.",),
+            (f"We hebben {euro(f.amount_cents)} overgemaakt op rekening {f.iban_masked}.",),
             "U hoeft niets meer te doen: hiermee is uw claim afgerond.",
         )
-    if kind == "void":
+    if isinstance(f, outbox.Void):
         return _Body(
             "Uw inruilclaim is vervallen",
             ("U heeft uw nieuwe laptop geretourneerd. Daarmee vervalt uw inruilclaim.",),
             "U hoeft niets te doen: de claim is afgesloten.",
         )
-    if kind == "lapsed":
+    if isinstance(f, outbox.Lapsed):
         return _Body(
             "Uw inruilclaim is vervallen",
-            ("Uw inruilclaim is vervallen.", f"Reden: {f['reason']}"),
+            ("Uw inruilclaim is vervallen.", f"Reden: {f.reason}"),
             "U hoeft niets te doen: de claim is afgesloten.",
         )
-    return _Body(
-        "Uw inruilclaim is uitgesloten",
-        ("Uw inruilclaim is uitgesloten van deelname aan de inruilactie.", f"Reden: {f['reason']}"),
-        "Dit besluit is definitief; de claim is afgesloten.",
-    )
+    if isinstance(f, outbox.Disqualified):
+        return _Body(
+            "Uw inruilclaim is uitgesloten",
+            ("Uw inruilclaim is uitgesloten van deelname aan de inruilactie.", f"Reden: {f.reason}"),
+            "Dit besluit is definitief; de claim is afgesloten.",
+        )
+    assert_never(f)
 
 
 def tracking_url(public_web_url: str, claim_number: str) -> str:
@@ -299,41 +218,28 @@ def tracking_url(public_web_url: str, claim_number: str) -> str:
     return f"{public_web_url.rstrip('/')}/volg.html?claim={quote(claim_number, safe='')}"
 
 
-def compose(kind: EmailKind, to: str, claim_number: str, first_name: str, *, tracking_url: str, **facts: Any) -> Email:
-    """T6-T13: the Dutch e-mail of one claim event, with the claim number, the next step and a
-    link to the tracking page (`tracking_url`, see `tracking_url()`).
-
-    Facts per kind (all required; a missing, unexpected or mistyped fact raises TypeError,
-    an empty or impossible value ValueError; dates are `date`, amounts integer cents):
-
-    - `proof_refused` (T2, T13): `reason: str` (`rules.proof_refusal`), `upload_by: date` (the
-      last day of the registration window)
-    - `confirmation` (T6): `label_url: str` (presigned GET of the return form + label PDF),
-      `ship_by: date` (the last day the old laptop must have arrived, T8)
-    - `incomplete` (T7): `missing: list[str]` (participant field names, e.g. `["iban",
-      "account_holder"]`), `complete_by: date` (`add_working_days(sent_on, 7)`)
-    - `device_received` (T8): none
-    - `approved` (T9): `reward_cents: int`
-    - `revised` (T9): `reward_cents: int`, `reason: str`
-    - `rejected` (T9, T10): `reason: str`, `return_request_by: date` (`add_working_days(sent_on, 14)`)
-    - `rejected_late` (T8): `received_on: date`, `deadline: date`
-    - `return_requested` (T10): none
-    - `payout_scheduled` (T11): `amount_cents: int`, `execution_date: date`, `iban_masked: str`
-      (must be masked: `mask_iban`)
-    - `paid` (T11): `amount_cents: int`, `iban_masked: str`
-    - `void` (T12): none
-    - `lapsed` (T7, T8, T10): `reason: str`
-    - `disqualified` (T13): `reason: str`
-    """
-    checked = _checked(kind, facts)
-    recipient = _text("to", to)
-    number = _text("claim_number", claim_number)
-    name = _text("first_name", first_name)
-    track = _url("tracking_url", tracking_url)
-    body = _render(kind, checked)
+def compose(
+    facts: outbox.Facts,
+    to: str,
+    claim_number: str,
+    first_name: str,
+    *,
+    tracking_url: str,
+    label_url: str | None = None,
+) -> Email:
+    """T6-T13: the Dutch e-mail of one claim event (`facts`, checked when the claim moved: see
+    `outbox`), with the claim number, the next step and a link to the tracking page
+    (`tracking_url`, see `tracking_url()`). The confirmation (T6) also links its return form
+    with the label (`label_url`, a presigned GET made when it goes out). An empty or malformed
+    envelope raises ValueError (pydantic's ValidationError)."""
+    envelope = _Envelope(
+        to=to, claim_number=claim_number, first_name=first_name, tracking_url=tracking_url, label_url=label_url
+    )
+    number, track = envelope.claim_number, envelope.tracking_url
+    body = _render(facts, envelope.label_url)
 
     subject = f"{body.subject} (claim {number})"
-    greeting = f"Beste {name},"
+    greeting = f"Beste {envelope.first_name},"
     reference = f"Claimnummer: {number}"
     next_step = f"Volgende stap: {body.next_step}"
     tracking = f"Volg uw claim met claimnummer {number} en uw postcode: {track}"
@@ -354,4 +260,4 @@ def compose(kind: EmailKind, to: str, claim_number: str, first_name: str, *, tra
         "<p>" + escape(_SIGNATURE).replace("\n", "<br>") + "</p>",
     ]
     html = '<!DOCTYPE html><html lang="nl"><body>' + "".join(html_parts) + "</body></html>"
-    return Email(to=recipient, subject=subject, text=text, html=html)
+    return Email(to=envelope.to, subject=subject, text=text, html=html)

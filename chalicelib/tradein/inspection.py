@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.errors import Conflict, NotFound, Unprocessable
 from chalicelib.events import ReceiptReturned
-from chalicelib.tradein import eligibility, lifecycle, rules, store, views
+from chalicelib.tradein import eligibility, lifecycle, outbox, rules, store, views
 from chalicelib.tradein.lifecycle import claim_or_404
 from chalicelib.tradein.store import StaleClaim
 
@@ -41,10 +41,10 @@ def device_received(claim_number: str, received_on: date, now: datetime) -> dict
             reason=reason,
             received_on=received_on,
             return_request_by=rules.return_request_by(today, lifecycle.policy()),
-            email=("rejected_late", {"received_on": received_on, "deadline": claim.device_by}),
+            email=outbox.RejectedLate(received_on=received_on, deadline=claim.device_by),
         )
     else:
-        claim = lifecycle.move(claim, "device_received", now, received_on=received_on, email=("device_received", {}))
+        claim = lifecycle.move(claim, "device_received", now, received_on=received_on, email=outbox.DeviceReceived())
     return views.backoffice_json(lifecycle.flush(claim, now))
 
 
@@ -82,12 +82,14 @@ def inspect(
             reason=text,
             reward_cents=0,
             return_request_by=deadline,
-            email=("rejected", {"reason": text or "", "return_request_by": deadline}),
+            email=outbox.Rejected(reason=text or "", return_request_by=deadline),
         )
     else:
-        facts: dict[str, Any] = {"reward_cents": reward}
-        if outcome == "revised":
-            facts["reason"] = text or ""
+        facts: outbox.Facts = (
+            outbox.Revised(reward_cents=reward, reason=text or "")
+            if outcome == "revised"
+            else outbox.Approved(reward_cents=reward)
+        )
         claim = lifecycle.move(
             claim,
             outcome,
@@ -97,7 +99,7 @@ def inspect(
             reward_cents=reward,
             approved_status=outcome,
             success_notified_on=today,
-            email=(outcome, facts),
+            email=facts,
         )
     return views.backoffice_json(lifecycle.flush(claim, now))
 
@@ -110,7 +112,7 @@ def disqualify(claim_number: str, reason: str, now: datetime) -> dict[str, Any]:
         # A retry answers the same (API.md "Back office") and sends what the first left owed.
         return views.backoffice_json(lifecycle.flush(claim, now))
     claim = lifecycle.move(
-        claim, "disqualified", now, detail=reason, reason=reason, email=("disqualified", {"reason": reason})
+        claim, "disqualified", now, detail=reason, reason=reason, email=outbox.Disqualified(reason=reason)
     )
     return views.backoffice_json(lifecycle.flush(claim, now))
 
@@ -145,7 +147,7 @@ def _void(claim: rules.Claim, return_id: str, now: datetime) -> bool:
         return False
     try:
         moved = lifecycle.move(
-            claim, "void", now, detail="LAPTOP_RETURNED", void_return_id=return_id, email=("void", {})
+            claim, "void", now, detail="LAPTOP_RETURNED", void_return_id=return_id, email=outbox.Void()
         )
     except StaleClaim:
         return False

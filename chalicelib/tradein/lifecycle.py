@@ -20,17 +20,13 @@ from chalicelib import clock, mail
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, NotFound, Unprocessable
 from chalicelib.observability import logger
-from chalicelib.tradein import documents, eligibility, emails, files, payout_store, rules, store
+from chalicelib.tradein import documents, eligibility, emails, files, outbox, payout_store, rules, store
 from chalicelib.tradein.masking import mask_iban
 from chalicelib.tradein.policy import claim_policy
 from chalicelib.tradein.store import StaleClaim
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-DATE_FACTS = frozenset(
-    {"upload_by", "ship_by", "complete_by", "return_request_by", "received_on", "deadline", "execution_date"}
-)
 
 
 def policy() -> rules.ClaimPolicy:
@@ -86,8 +82,10 @@ def current(number: str, status: str) -> rules.Claim | None:
 # --- changing a claim ----------------------------------------------------------------------------
 
 
-def _outbox_item(claim: rules.Claim, kind: str, facts: dict[str, Any]) -> rules.OutboxItem:
-    return rules.OutboxItem(f"{kind}-{claim.version + 1}", kind, {k: _fact_json(v) for k, v in facts.items()})
+def _outbox_item(claim: rules.Claim, facts: outbox.Facts, now: datetime) -> rules.OutboxItem:
+    """The e-mail a change owes, its facts stored as JSON; `owed_on` is the day its deadlines
+    were counted from (see `_sent_late`)."""
+    return rules.OutboxItem(f"{facts.kind}-{claim.version + 1}", facts.kind, outbox.dump(facts), clock.local_date(now))
 
 
 def move(
@@ -96,7 +94,7 @@ def move(
     now: datetime,
     *,
     detail: str | None = None,
-    email: tuple[str, dict[str, Any]] | None = None,
+    email: outbox.Facts | None = None,
     claim_key: str | None = None,
     **changes: Any,
 ) -> rules.Claim:
@@ -108,8 +106,8 @@ def move(
             f"A claim in status {claim.status} cannot become {target}",
             {"from": claim.status, "to": target},
         )
-    outbox = claim.outbox if email is None else (*claim.outbox, _outbox_item(claim, *email))
-    after = replace(claim, status=target, version=claim.version + 1, outbox=outbox, **changes)
+    owed = claim.outbox if email is None else (*claim.outbox, _outbox_item(claim, email, now))
+    after = replace(claim, status=target, version=claim.version + 1, outbox=owed, **changes)
     entry = rules.TimelineEntry(now, target, "status", detail)
     moved = store.save_change(claim, after, [entry], clock.local_date(now), claim_key)
     logger.info("claim moved", extra={"claim_number": claim.claim_number, "from": claim.status, "to": target})
@@ -122,14 +120,14 @@ def note(
     detail: str,
     now: datetime,
     *,
-    email: tuple[str, dict[str, Any]] | None = None,
+    email: outbox.Facts | None = None,
     claim_key: str | None = None,
     **changes: Any,
 ) -> rules.Claim:
     """A timeline entry without a status change (a flag, a refused proof), with the e-mail it
     owes, in one conditional write. Raises StaleClaim when the claim changed meanwhile."""
-    outbox = claim.outbox if email is None else (*claim.outbox, _outbox_item(claim, *email))
-    after = replace(claim, version=claim.version + 1, outbox=outbox, **changes)
+    owed = claim.outbox if email is None else (*claim.outbox, _outbox_item(claim, email, now))
+    after = replace(claim, version=claim.version + 1, outbox=owed, **changes)
     entry = rules.TimelineEntry(now, claim.status, event, detail)
     return store.save_change(claim, after, [entry], clock.local_date(now), claim_key)
 
@@ -144,14 +142,6 @@ def flag(claim: rules.Claim, name: str, now: datetime) -> rules.Claim:
         except StaleClaim:
             claim = claim_or_404(claim.claim_number)
     return claim
-
-
-def _fact_json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _fact(name: str, value: Any) -> Any:
-    return date.fromisoformat(value) if name in DATE_FACTS and isinstance(value, str) else value
 
 
 # --- the outbox ----------------------------------------------------------------------------------
@@ -174,6 +164,7 @@ def flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int]
     sent = 0
     while claim.outbox:
         item = claim.outbox[0]
+        facts = outbox.load(item.kind, item.facts)  # before the lease: a bad item holds none
         key = f"email#{claim.claim_number}#{item.item_id}"
         token = secrets.token_hex(16)
         moment = clock.now()
@@ -188,11 +179,10 @@ def flush_counting(claim: rules.Claim, now: datetime) -> tuple[rules.Claim, int]
         if state == "busy":
             logger.info("e-mail held by another sender", extra={"claim_number": claim.claim_number, "kind": item.kind})
             return claim, sent
-        facts = {name: _fact(name, value) for name, value in item.facts.items()}
-        claim, facts = _deadline_from_sending(claim, item.kind, facts, sent_on or clock.local_date(now))
+        claim, facts = _sent_late(claim, item, facts, sent_on or clock.local_date(now))
         if state == "claimed":
             try:
-                _send(claim, item.kind, facts, now)
+                _send(claim, facts, now)
             except Exception:
                 store.release_email(key, token)
                 raise
@@ -215,35 +205,37 @@ def _mark_sent(key: str, attempts: int = 3) -> None:
             logger.warning("marking an e-mail sent failed; trying again", extra={"attempt": attempt})
 
 
-def _send(claim: rules.Claim, kind: str, facts: dict[str, Any], now: datetime) -> None:
-    if kind == "confirmation":
-        facts = {**facts, "label_url": _label_url(claim, now)}
+def _send(claim: rules.Claim, facts: outbox.Facts, now: datetime) -> None:
     email = emails.compose(
-        kind,  # type: ignore[arg-type]
+        facts,
         to=claim.participant.email,
         claim_number=claim.claim_number,
         first_name=claim.participant.first_name,
         tracking_url=emails.tracking_url(settings().public_web_url, claim.claim_number),
-        **facts,
+        label_url=_label_url(claim, now) if isinstance(facts, outbox.Confirmation) else None,
     )
     mail.send(email, reference=claim.claim_number)
 
 
-def _deadline_from_sending(
-    claim: rules.Claim, kind: str, facts: dict[str, Any], sent_on: date
-) -> tuple[rules.Claim, dict[str, Any]]:
-    """T7/T10 count working days from the day the e-mail went out (API.md): an e-mail that goes
-    out later than planned (sent by the nightly run after a failure) moves its deadline with it.
-    The new deadline is saved with the e-mail's strike."""
-    if kind == "incomplete" and claim.status == "incomplete":
+def _sent_late(
+    claim: rules.Claim, item: rules.OutboxItem, facts: outbox.Facts, sent_on: date
+) -> tuple[rules.Claim, outbox.Facts]:
+    """T7/T10 count working days from the day the e-mail went out (API.md). The deadline was
+    computed once, when the claim moved and the e-mail was owed; only an e-mail that goes out on
+    a later day (sent by the nightly run after a failure) moves its deadline with it, saved with
+    the e-mail's strike. An item from before `owed_on` was stored is checked the same way."""
+    if item.owed_on is not None and sent_on <= item.owed_on:
+        return claim, facts
+    if isinstance(facts, outbox.Incomplete) and claim.status == "incomplete":
         due = rules.complete_by(sent_on, policy())
         if claim.complete_by is None or due > claim.complete_by:
-            return replace(claim, complete_by=due), {**facts, "complete_by": due}
-    if kind in {"rejected", "rejected_late"} and claim.status == "rejected":
+            return replace(claim, complete_by=due), outbox.Incomplete(missing=facts.missing, complete_by=due)
+    if isinstance(facts, outbox.Rejected | outbox.RejectedLate) and claim.status == "rejected":
         due = rules.return_request_by(sent_on, policy())
         if claim.return_request_by is None or due > claim.return_request_by:
-            moved = {**facts, "return_request_by": due} if "return_request_by" in facts else facts
-            return replace(claim, return_request_by=due), moved
+            if isinstance(facts, outbox.Rejected):
+                facts = outbox.Rejected(reason=facts.reason, return_request_by=due)
+            return replace(claim, return_request_by=due), facts
     return claim, facts
 
 
@@ -289,7 +281,7 @@ def confirm(claim: rules.Claim, now: datetime) -> rules.Claim:
         claim,
         "awaiting_device",
         now,
-        email=("confirmation", {"ship_by": claim.device_by}),
+        email=outbox.Confirmation(ship_by=claim.device_by),
         participant=claim.participant,
     )
     return flush(moved, now)
@@ -306,7 +298,7 @@ def review(claim: rules.Claim, now: datetime) -> rules.Claim:
         claim,
         "incomplete",
         now,
-        email=("incomplete", {"missing": missing, "complete_by": deadline}),
+        email=outbox.Incomplete(missing=tuple(missing), complete_by=deadline),
         complete_by=deadline,
     )
     return flush(moved, now)
@@ -325,14 +317,14 @@ def attach_proof(
     if missing:
         target: rules.Status = "incomplete"
         deadline = rules.complete_by(clock.local_date(now), policy())
-        email: tuple[str, dict[str, Any]] = ("incomplete", {"missing": missing, "complete_by": deadline})
+        email: outbox.Facts = outbox.Incomplete(missing=tuple(missing), complete_by=deadline)
         changes["complete_by"] = deadline
     else:
         target = "awaiting_device"
-        email = ("confirmation", {"ship_by": claim.device_by})
+        email = outbox.Confirmation(ship_by=claim.device_by)
     rules.check_transition("under_review", target)
-    outbox = (*claim.outbox, _outbox_item(claim, *email))
-    after = replace(attached, status=target, version=claim.version + 1, outbox=outbox, **changes)
+    owed = (*claim.outbox, _outbox_item(claim, email, now))
+    after = replace(attached, status=target, version=claim.version + 1, outbox=owed, **changes)
     entries = [
         rules.TimelineEntry(now, "under_review", "status", detail),
         rules.TimelineEntry(now, target, "status"),
@@ -366,15 +358,13 @@ def move_to_batch(
     changes = []
     for claim in chunk:
         rules.check_transition(claim.status, "payout_scheduled")
-        item = _outbox_item(
-            claim,
-            "payout_scheduled",
-            {
-                "amount_cents": claim.reward_cents,
-                "execution_date": execution,
-                "iban_masked": mask_iban(claim.participant.iban or ""),
-            },
+        # A claim without a reward (0) or an IBAN is refused here, before the batch is written.
+        facts = outbox.PayoutScheduled(
+            amount_cents=claim.reward_cents or 0,
+            execution_date=execution,
+            iban_masked=mask_iban(claim.participant.iban or ""),
         )
+        item = _outbox_item(claim, facts, now)
         after = replace(
             claim,
             status="payout_scheduled",

@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import Conflict, Unprocessable
-from chalicelib.tradein import eligibility, files, lifecycle, rules, views
+from chalicelib.tradein import eligibility, files, lifecycle, outbox, rules, views
 from chalicelib.tradein.lifecycle import claim_or_404, refuse
 
 
@@ -108,5 +108,5 @@ def request_return(claim_number: str, postcode: str, now: datetime) -> dict[str,
             "Only a rejected claim's laptop can be asked back",
             {"status": claim.status},
         )
-    claim = lifecycle.move(claim, "return_requested", now, email=("return_requested", {}))
+    claim = lifecycle.move(claim, "return_requested", now, email=outbox.ReturnRequested())
     return views.tracking_json(lifecycle.flush(claim, now))

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import logger
-from chalicelib.tradein import files, lifecycle, payout_store, rules, sepa, store, views
+from chalicelib.tradein import files, lifecycle, outbox, payout_store, rules, sepa, store, views
 from chalicelib.tradein.isolation import ItemFailures
 from chalicelib.tradein.masking import mask_iban
 from chalicelib.tradein.store import StaleClaim
@@ -117,9 +117,9 @@ def mark_paid(today: date, now: datetime, failures: ItemFailures) -> int:
                     claim,
                     "paid",
                     now,
-                    email=(
-                        "paid",
-                        {"amount_cents": claim.reward_cents, "iban_masked": mask_iban(claim.participant.iban or "")},
+                    # A claim without a reward (0) is refused here, before it is written.
+                    email=outbox.Paid(
+                        amount_cents=claim.reward_cents or 0, iban_masked=mask_iban(claim.participant.iban or "")
                     ),
                 )
             except StaleClaim:

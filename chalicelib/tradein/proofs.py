@@ -12,7 +12,7 @@ from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import Conflict
 from chalicelib.observability import logger
-from chalicelib.tradein import files, lifecycle, rules, store
+from chalicelib.tradein import files, lifecycle, outbox, rules, store
 from chalicelib.tradein.lifecycle import claim_or_404
 from chalicelib.tradein.store import StaleClaim
 
@@ -71,7 +71,7 @@ def proof_uploaded(bucket: str, key: str, now: datetime) -> str:
                 now,
                 detail="PROOF_LATE",
                 lapse_reason="PROOF_LATE",
-                email=("lapsed", {"reason": "Het aankoopbewijs kwam na de registratietermijn binnen."}),
+                email=outbox.Lapsed(reason="Het aankoopbewijs kwam na de registratietermijn binnen."),
             ),
             now,
         )
@@ -129,7 +129,7 @@ def _refuse_proof(claim: rules.Claim, bucket: str, key: str, etag: str, reason: 
             return "refused"
         email = None
         if not rules.is_past(claim.registration_by, today):
-            email = ("proof_refused", {"reason": reason, "upload_by": claim.registration_by})
+            email = outbox.ProofRefused(reason=reason, upload_by=claim.registration_by)
         try:
             saved = lifecycle.note(claim, "proof_refused", reason, now, email=email, claim_key=marker)
         except StaleClaim:

@@ -220,11 +220,14 @@ class Claim:
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """An e-mail owed to the participant, written in the same update as the transition that owes it."""
+    """An e-mail owed to the participant, written in the same update as the transition that owes it:
+    its facts as JSON (`outbox.dump`, read back by `outbox.load`) and the day it was owed, which
+    its deadlines count from (None: written before that day was kept)."""
 
     item_id: str
     kind: str
     facts: dict[str, Any] = field(default_factory=dict)
+    owed_on: date | None = None
 
 
 # --- G2: day counting ---------------------------------------------------------------------------

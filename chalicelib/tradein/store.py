@@ -184,7 +184,9 @@ def _claim(item: ClaimModel) -> rules.Claim:
         lapse_reason=item.lapse_reason,
         received_on=_date(item.received_on),
         void_return_id=item.void_return_id,
-        outbox=tuple(rules.OutboxItem(o["item_id"], o["kind"], o["facts"]) for o in item.outbox or []),
+        outbox=tuple(
+            rules.OutboxItem(o["item_id"], o["kind"], o["facts"], _date(o.get("owed_on"))) for o in item.outbox or []
+        ),
     )
 
 
@@ -223,7 +225,7 @@ def _state(claim: rules.Claim, today: date) -> dict[str, Any]:
         "lapse_reason": claim.lapse_reason,
         "received_on": _iso(claim.received_on),
         "void_return_id": claim.void_return_id,
-        "outbox": [asdict(o) for o in claim.outbox] or None,
+        "outbox": [{**asdict(o), "owed_on": _iso(o.owed_on)} for o in claim.outbox] or None,
         "outbox_pending": OUTBOX_PENDING if claim.outbox else None,
         "due_status": claim.status if due else None,
         "due_on": _iso(due),
