@@ -3,7 +3,7 @@
 A job is a list of chains; the units of one chain run one after another (a lot matures before it
 can expire; the trade-in steps keep their order), chains run in parallel on the fan-out workers
 (chalicelib.runs). A unit is `<kind>` or `<kind>:<shard>`; `KINDS` says, per kind, which function
-runs it (imported at its first run: importing the app loads no domain), whether it pages and
+runs it (its module bound lazily, loaded at its first run: importing the app loads no domain), whether it pages and
 which setting shards it. A unit runs one page at a time: `run_unit` answers the page's summary
 (the interface contract: a dict, per-item failures under `failures`) and the cursor of the rest,
 None when the unit is done. `run` takes the whole plan in one process through the same runner
@@ -12,14 +12,30 @@ None when the unit is done. `run` takes the whole plan in one process through th
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.runs.rules import add_tally
+
+if TYPE_CHECKING:  # each module loads at the first run of one of its units (chalicelib/lazy.py)
+    from chalicelib.coupons import jobs as coupon_jobs
+    from chalicelib.loyalty import jobs as loyalty_jobs
+    from chalicelib.reconciliation import claims as claim_checks
+    from chalicelib.reconciliation import payouts as payout_checks
+    from chalicelib.reconciliation import service as reconciliation
+    from chalicelib.tradein import jobs as tradein_jobs
+else:
+    coupon_jobs = lazy_module("chalicelib.coupons.jobs")
+    loyalty_jobs = lazy_module("chalicelib.loyalty.jobs")
+    claim_checks = lazy_module("chalicelib.reconciliation.claims")
+    payout_checks = lazy_module("chalicelib.reconciliation.payouts")
+    reconciliation = lazy_module("chalicelib.reconciliation.service")
+    tradein_jobs = lazy_module("chalicelib.tradein.jobs")
 
 
 @dataclass(frozen=True)
@@ -28,7 +44,7 @@ class Kind:
     -> (summary, cursor) when `paged`, else `(as_of)` -> summary; `shards` names the Settings
     field with the number of shards (None: one unit)."""
 
-    module: str
+    module: ModuleType
     function: str
     paged: bool = False
     shards: str | None = None
@@ -36,27 +52,21 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     # nightly_loyalty. Debt settlement (L11) is paid from maturing points: inside maturation.
-    "mature": Kind("chalicelib.loyalty.jobs", "mature", paged=True, shards="maturity_shards"),
-    "expire": Kind("chalicelib.loyalty.jobs", "expire", paged=True, shards="maturity_shards"),
-    "coupons": Kind("chalicelib.coupons.jobs", "expire_coupons_page", paged=True, shards="coupon_expiry_shards"),
-    "coupon_liability": Kind(
-        "chalicelib.reconciliation.claims", "coupon_liability_page", paged=True, shards="coupon_expiry_shards"
-    ),
-    "returns": Kind("chalicelib.loyalty.jobs", "owed_return_effects"),  # what returns owe (C8, T12)
-    "reconcile": Kind(
-        "chalicelib.reconciliation.service", "reconcile_page", paged=True, shards="reconciliation_shards"
-    ),
+    "mature": Kind(loyalty_jobs, "mature", paged=True, shards="maturity_shards"),
+    "expire": Kind(loyalty_jobs, "expire", paged=True, shards="maturity_shards"),
+    "coupons": Kind(coupon_jobs, "expire_coupons_page", paged=True, shards="coupon_expiry_shards"),
+    "coupon_liability": Kind(claim_checks, "coupon_liability_page", paged=True, shards="coupon_expiry_shards"),
+    "returns": Kind(loyalty_jobs, "owed_return_effects"),  # what returns owe (C8, T12)
+    "reconcile": Kind(reconciliation, "reconcile_page", paged=True, shards="reconciliation_shards"),
     # nightly_tradein: deadlines (T7, T8, T10), payouts (T11), owed e-mails (T6); then issue 16's checks
-    "finish_reviews": Kind("chalicelib.tradein.jobs", "finish_reviews"),
-    "send_owed_emails": Kind("chalicelib.tradein.jobs", "send_owed_emails"),
-    "lapse_overdue": Kind("chalicelib.tradein.jobs", "lapse_overdue"),
-    "mark_paid": Kind("chalicelib.tradein.jobs", "mark_paid"),
-    "settle_batches": Kind("chalicelib.tradein.jobs", "settle_batches"),
-    "schedule_payouts": Kind("chalicelib.tradein.jobs", "schedule_payouts"),
-    "payouts_overdue": Kind("chalicelib.reconciliation.payouts", "check_payouts"),
-    "reconcile_claims": Kind(
-        "chalicelib.reconciliation.claims", "reconcile_claims_page", paged=True, shards="reconciliation_shards"
-    ),
+    "finish_reviews": Kind(tradein_jobs, "finish_reviews"),
+    "send_owed_emails": Kind(tradein_jobs, "send_owed_emails"),
+    "lapse_overdue": Kind(tradein_jobs, "lapse_overdue"),
+    "mark_paid": Kind(tradein_jobs, "mark_paid"),
+    "settle_batches": Kind(tradein_jobs, "settle_batches"),
+    "schedule_payouts": Kind(tradein_jobs, "schedule_payouts"),
+    "payouts_overdue": Kind(payout_checks, "check_payouts"),
+    "reconcile_claims": Kind(claim_checks, "reconcile_claims_page", paged=True, shards="reconciliation_shards"),
 }
 
 
@@ -135,7 +145,7 @@ def _kind_of(job: str, unit: str) -> tuple[Kind, int | None]:
 def run_unit(job: str, unit: str, as_of: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:
     """One page of one unit: its summary and the cursor of the rest (None: the unit is done)."""
     kind, shard = _kind_of(job, unit)
-    function = getattr(importlib.import_module(kind.module), kind.function)
+    function = getattr(kind.module, kind.function)
     if kind.paged:
         summary, next_cursor = function(shard, as_of, cursor, limit)
         return summary, next_cursor
