@@ -40,10 +40,11 @@ from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from app import app  # noqa: E402
+from chalicelib import nightly  # noqa: E402
 from chalicelib.auth import mint_dev_token  # noqa: E402
 from chalicelib.clock import AMSTERDAM  # noqa: E402
 from chalicelib.config import settings  # noqa: E402
-from chalicelib.loyalty import accounts, earning, lot_store, maturation, member_store  # noqa: E402
+from chalicelib.loyalty import accounts, earning, lot_store, member_store  # noqa: E402
 from chalicelib.loyalty import rules as loyalty_rules  # noqa: E402
 from chalicelib.loyalty.models import LotModel, MemberModel  # noqa: E402
 from chalicelib.provision import provision  # noqa: E402
@@ -61,6 +62,7 @@ LATENCY_MS = {
     "high": {"GetItem": 5.0, "Query": 5.0, "BatchGetItem": 6.0, "TransactWriteItems": 10.0, "UpdateItem": 8.0},
 }
 NIGHT_LOTS = 1_000_000
+LEDGER = ("mature", "expire")  # the units of the loyalty night measured: maturation, expiry
 NIGHT_TARGET_S = 600
 LAMBDA_TIMEOUT_S = 900
 # A transactional write costs 2 WCU per item (up to 1 KB): maturing one lot writes the lot, the
@@ -144,7 +146,7 @@ def hot_paths() -> dict[str, dict[str, Any]]:
         with at("2017-08-10T12:00"):
             earn = {"channel": "store", "purchased_at": "2017-07-01T12:00:00+02:00", "member_id": "m-1"}
             assert call(client, "PUT", "/receipts/earn-1", headers(*POS), {**earn, "lines": [LAPTOP]})[0] == 201
-            maturation.run_nightly(date(2017, 8, 10))
+            nightly.run("nightly_loyalty", date(2017, 8, 10), kinds=LEDGER)
             old_lots("m-1", 200)
             me = headers("m-1")
 
@@ -216,7 +218,7 @@ def loyalty_night(not_due_factor: int) -> dict[str, Any]:
         with at(f"{NIGHT.isoformat()}T01:30"):
             started = time.perf_counter()
             with count_requests() as seen:
-                counts = maturation.run_nightly(NIGHT)
+                counts = nightly.run("nightly_loyalty", NIGHT, kinds=LEDGER)
             seconds = time.perf_counter() - started
             wrong = []
             for member_id, want in expected.items():
@@ -229,11 +231,11 @@ def loyalty_night(not_due_factor: int) -> dict[str, Any]:
     return {
         "not_due_lots": DUE_LOTS * not_due_factor,
         "due_lots": DUE_LOTS,
-        "lots_matured": counts.lots_matured,
+        "lots_matured": counts["lots_matured"],
         "requests": seen.total(),
         "by_operation": seen.of("dynamodb"),
         "seconds": round(seconds, 3),
-        "balances_correct": not wrong and counts.lots_matured == DUE_LOTS,
+        "balances_correct": not wrong and counts["lots_matured"] == DUE_LOTS,
         "members_wrong": wrong,
     }
 
@@ -265,7 +267,6 @@ def _not_due_lots(n: int, purchased: date, expected: dict[str, dict[str, int]]) 
 def tradein_night(open_claims: int) -> dict[str, Any]:
     """The trade-in nightly the day after `open_claims` claims were registered (nothing due yet)."""
     from chalicelib.tradein import campaigns as tradein_campaigns
-    from chalicelib.tradein import jobs as tradein_jobs
     from tests.integration.tradein.helpers import other_address, receipt_body, registration
 
     with fresh_aws(), Client(app, stage_name="test") as client:
@@ -278,7 +279,7 @@ def tradein_night(open_claims: int) -> dict[str, Any]:
                 status, answer = call(client, "POST", "/tradein/claims", {"Content-Type": "application/json"}, body)
                 assert status == 201, answer
         with at("2017-09-13T01:45"), count_requests() as seen:
-            tradein_jobs.run_nightly(date(2017, 9, 13))
+            nightly.run("nightly_tradein", date(2017, 9, 13), kinds=nightly.TRADEIN_STEPS)
     return {"open_claims": open_claims, "requests": seen.total(), "by_operation": seen.of("dynamodb")}
 
 

@@ -1,4 +1,4 @@
-"""Nightly work of the coupons domain, run by `nightly_loyalty` (chalicelib.nightly)."""
+"""Nightly work of the coupons domain: a unit of `nightly_loyalty` (chalicelib.nightly)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.coupons import service
-from chalicelib.observability import MetricUnit, logger, metrics
-
-
-def expire_coupons(today: date) -> dict[str, Any]:
-    """Mark coupons whose last valid day is before `today` as expired (C2); safe to rerun."""
-    summary = service.expire_due(today)
-    logger.info("coupons expired", extra={"as_of": today.isoformat(), **summary})
-    return summary
+from chalicelib.observability import MetricUnit, metrics
 
 
 def expire_coupons_page(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:

@@ -265,13 +265,6 @@ def transfer_coupons(source_member_id: str, target_member_id: str) -> list[str]:
     return codes
 
 
-def expire_due(today: date) -> dict[str, int]:
-    """Mark active coupons whose last valid day is before `today` as expired (C2). Rerun-safe."""
-    due = store.due_for_expiry(today, settings().coupon_expiry_shards)
-    expired = sum(1 for code in due if store.expire(code, today))
-    return {"expired": expired, "due": len(due)}
-
-
 def expire_page(shard: int, today: date, cursor: Any, limit: int) -> tuple[dict[str, Any], Any]:
     """C2 for one page of one expiry shard: the page's summary (failures per coupon, the page goes
     on) and the cursor of the rest (None when the shard is done). Rerun-safe."""

@@ -216,18 +216,10 @@ def restore(redemption: Redemption, return_id: str, restored_at: str, shards: in
             )
 
 
-def due_for_expiry(today: date, shards: int) -> list[str]:
-    """Codes of active coupons whose last valid day is before `today`, from the sparse expiry
-    index: one Query per shard, never a Scan (C2). The index is eventually consistent."""
-    codes: list[str] = []
-    for shard in range(shards):
-        query = CouponModel.expiry_index.query(f"S{shard}", CouponModel.expires_on < today.isoformat())
-        codes.extend(item.code for item in query)
-    return codes
-
-
 def due_for_expiry_page(shard: int, today: date, limit: int, cursor: Any) -> tuple[list[str], Any]:
-    """One page of one shard of `due_for_expiry` and the key to continue from (None when done)."""
+    """Codes of active coupons of one shard whose last valid day is before `today`, one page of
+    the sparse expiry index (never a Scan, C2; eventually consistent), and the key to continue
+    from (None when done)."""
     query = CouponModel.expiry_index.query(
         f"S{shard}", CouponModel.expires_on < today.isoformat(), limit=limit, last_evaluated_key=cursor
     )

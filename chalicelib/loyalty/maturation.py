@@ -11,7 +11,6 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, db
-from chalicelib.config import settings
 from chalicelib.loyalty import history_store, lot_store, member_store, rules
 from chalicelib.loyalty.accounts import (
     RETRIES,
@@ -35,25 +34,6 @@ class NightlyCounts:
 
 # DynamoDB's limit of actions in one TransactWriteItems: a nightly batch fills it.
 MAX_ACTIONS = 100
-
-
-def run_nightly(today: date) -> NightlyCounts:
-    """L6, L7, L11: everything due on or before `today`, found per shard of the date-keyed GSIs.
-
-    The same pages the fan-out workers take (mature_page, expire_page), one after another. Lots
-    move in conditional transactions, so a rerun, or a run resumed after a crash, finds the lots
-    already moved gone from the (sparse) index or fails their condition.
-    """
-    counts = NightlyCounts()
-    shards = settings().maturity_shards
-    for page in (mature_page, expire_page):
-        for shard in range(shards):
-            cursor: Any = None
-            while True:
-                cursor = page(shard, today, cursor, settings().nightly_page_size, counts)
-                if cursor is None:
-                    break
-    return counts
 
 
 def mature_page(shard: int, today: date, cursor: Any, limit: int, counts: NightlyCounts) -> Any:

@@ -1,4 +1,5 @@
-"""Nightly and S3-event work of the trade-in domain, called by the handlers that app.py declares.
+"""Nightly and S3-event work of the trade-in domain: the nightly steps as units of the registry
+(chalicelib.nightly), the proof upload called by the handler that app.py declares.
 
 Neither stops for one bad item (API.md "Jobs"): each claim, batch or S3 record runs on its own;
 a failure is logged with its id, counted (`NightlyItemFailed`) and listed in the answer's
@@ -8,6 +9,7 @@ a failure is logged with its id, counted (`NightlyItemFailed`) and listed in the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import unquote_plus
@@ -18,26 +20,45 @@ from chalicelib.tradein import deadlines, payouts, proofs
 from chalicelib.tradein.isolation import ItemFailures
 
 
-def run_nightly(today: date) -> dict[str, Any]:
-    """Everything due on or before `today`: unfinished reviews and owed e-mails (T6),
-    deadlines (T7, T8, T10), payments and payout batches (T11). Safe to rerun.
-    Claims of returned laptops (T12) are voided by the return itself, or by the loyalty nightly's
-    catch-up of returns with owed effects (`chalicelib.flows.complete_owed_return_effects`)."""
-    now = clock.now()
+def finish_reviews(today: date) -> dict[str, Any]:
+    """T6: decide claims left under review, so their e-mail is not late."""
+    return _step("finish_reviews", "reviews_finished", lambda f: deadlines.finish_reviews(today, clock.now(), f))
+
+
+def send_owed_emails(today: date) -> dict[str, Any]:
+    """T6-T13: the e-mails an interrupted run owed."""
+    return _step("send_owed_emails", "emails_sent", lambda f: deadlines.send_owed_emails(clock.now(), f))
+
+
+def lapse_overdue(today: date) -> dict[str, Any]:
+    """T2, T7, T8, T10: claims past their deadline lapse."""
+    return _step("lapse_overdue", "lapsed", lambda f: deadlines.lapse_overdue(today, clock.now(), f))
+
+
+def mark_paid(today: date) -> dict[str, Any]:
+    """T11: claims whose batch is executed are paid."""
+    return _step("mark_paid", "paid", lambda f: payouts.mark_paid(today, clock.now(), f))
+
+
+def settle_batches(today: date) -> dict[str, Any]:
+    """T11: batches whose claims are all paid are settled."""
+    return _step("settle_batches", "batches_settled", lambda f: payouts.settle_batches(today, f))
+
+
+def schedule_payouts(today: date) -> dict[str, Any]:
+    """T11: approved claims go into the next SEPA batch."""
+    return _step("schedule_payouts", "payout_batches", lambda f: payouts.schedule_payouts(today, clock.now(), f))
+
+
+def _step(step: str, key: str, call: Callable[[ItemFailures], Any]) -> dict[str, Any]:
+    """One step as a unit (chalicelib.nightly): its result under `key`, the claims that failed
+    under `failures` (each claim on its own: the rest is done)."""
     failures = ItemFailures("nightly_tradein")
-    summary: dict[str, Any] = {
-        "reviews_finished": deadlines.finish_reviews(today, now, failures),
-        "emails_sent": deadlines.send_owed_emails(now, failures),
-    }
-    summary["lapsed"] = deadlines.lapse_overdue(today, now, failures)
-    summary["paid"] = payouts.mark_paid(today, now, failures)
-    summary["batches_settled"] = payouts.settle_batches(today, failures)
-    summary["payout_batches"] = payouts.schedule_payouts(today, now, failures)
-    summary["failures"] = failures.items
-    logger.info(
-        "nightly trade-in done",
-        extra={"as_of": today.isoformat(), "lapsed": summary["lapsed"], "failed": len(failures.items)},
-    )
+    result = call(failures)
+    summary: dict[str, Any] = {key: result}
+    if failures.items:
+        summary["failures"] = failures.items
+        logger.info("nightly trade-in step done", extra={"step": step, "failed": len(failures.items)})
     return summary
 
 

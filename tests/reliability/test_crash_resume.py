@@ -174,9 +174,9 @@ def test_loyalty_write_resumes_after_a_fault_at_every_call(name, api, auth, trav
     for n in range(80):
         flows.join(n, euros=1000)
     from chalicelib import clock
-    from chalicelib.loyalty import jobs
+    from tests.nights import loyalty_night
 
-    jobs.run_nightly(clock.today())
+    loyalty_night(clock.today())
     exercise(prepare, getattr(flows, action), flows.state, figure, name)
 
 

@@ -31,11 +31,11 @@ from hypothesis.stateful import (
 from moto import mock_aws
 
 from app import app
+from chalicelib import nightly
 from chalicelib.auth import mint_dev_token
 from chalicelib.clock import AMSTERDAM
 from chalicelib.coupons.models import CouponModel
 from chalicelib.loyalty.models import LotModel
-from chalicelib.nightly import nightly_loyalty
 from chalicelib.provision import provision
 
 MEMBER = "m-model"
@@ -179,7 +179,7 @@ class Ledger(RuleBasedStateMachine):
     def night(self, days: int) -> None:
         self.steps += 1
         self._travel(self.now + timedelta(days=days))
-        nightly_loyalty(self.now.date())
+        nightly.run("nightly_loyalty", self.now.date())
         self.outcomes["night"] += 1
 
     # -- invariants ------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from chalicelib.coupons import service as coupons
 from chalicelib.coupons import store as coupon_store
 from chalicelib.errors import AppError
 from chalicelib.loyalty import accounts, care, earning, lot_store, member_store
-from chalicelib.loyalty import jobs as loyalty_jobs
 from chalicelib.sales import Receipt
 from tests.factories import make_line
 from tests.integration.loyalty.conftest import assert_ledger_consistent
 from tests.integration.tradein.helpers import PDF, sent_messages
+from tests.nights import loyalty_night
 
 N = 20
 NOW = "2017-08-10T14:00"
@@ -175,7 +175,7 @@ def test_returns_racing_the_nightly(racing, figure):
         record(receipt(f"R-{i}", f"m-{i}", "2017-07-01T12:00"))
     when = clock.now()
     payload = {"lines": [{"line_id": "1", "quantity": 1}]}
-    calls: list[Callable[[], Any]] = [lambda: loyalty_jobs.run_nightly(clock.today())]
+    calls: list[Callable[[], Any]] = [lambda: loyalty_night(clock.today())]
     calls += [lambda i=i: flows.record_return(f"R-{i}", f"ret-{i}", when, [("1", 1)], payload) for i in range(N)]  # type: ignore[misc]
     outcomes = race(calls)
     raced = kinds(outcomes)
@@ -186,7 +186,7 @@ def test_returns_racing_the_nightly(racing, figure):
                 outcome = flows.record_return(f"R-{i}", f"ret-{i}", when, [("1", 1)], payload)
             except AppError as exc:
                 outcome = exc
-    loyalty_jobs.run_nightly(clock.today())
+    loyalty_night(clock.today())
     for i in range(N):  # every purchase returned, matured first or not: the welcome points only
         balance = member_store.get_member(f"m-{i}").balance
         assert (balance.available, balance.pending, balance.debt) == (250, 0, 0), (i, balance)

@@ -12,9 +12,9 @@ import pytest
 from chalicelib import clock
 from chalicelib.clock import AMSTERDAM
 from chalicelib.loyalty import accounts, earning
-from chalicelib.loyalty import jobs as loyalty_jobs
 from chalicelib.sales import Line, Receipt
 from tests.factories import make_line
+from tests.nights import loyalty_night
 
 NOW = "2017-08-10T14:00"
 
@@ -54,7 +54,7 @@ def member(now: str) -> Callable[..., str]:
         accounts.join(member_id, f"{member_id}@example.com", "Ann", "Smit", None, False, False)
         if euros:
             record_receipt(f"earn-{member_id}", member_id, (make_line(price=euros * 100),), "2017-07-01T12:00")
-            loyalty_jobs.run_nightly(clock.today())
+            loyalty_night(clock.today())
         return member_id
 
     return make

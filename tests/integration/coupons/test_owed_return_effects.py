@@ -69,7 +69,7 @@ def test_a_return_that_died_after_its_ledger_write_is_completed_by_the_next_nigh
     monkeypatch.setattr("chalicelib.coupons.service.restore_for_return", real_restore)
 
     travel("2017-08-21T02:00")
-    summary = nightly.nightly_loyalty(date(2017, 8, 21))
+    summary = nightly.run("nightly_loyalty", date(2017, 8, 21))
     assert (summary["returns_completed"], summary["failures"]) == (1, [])
     coupon = store.get_coupon(redeemed[0])
     assert coupon is not None and coupon.status == "active"
@@ -77,7 +77,7 @@ def test_a_return_that_died_after_its_ledger_write_is_completed_by_the_next_nigh
     done = receipt_store.get_return("RET-1")
     assert done is not None and done.owed == frozenset()
 
-    again = nightly.nightly_loyalty(date(2017, 8, 21))
+    again = nightly.run("nightly_loyalty", date(2017, 8, 21))
     assert (again["returns_completed"], again["failures"]) == (0, [])
     assert voids == ["RET-1"]
     # a late resend of the return answers what was done, once
@@ -94,7 +94,7 @@ def test_a_claim_void_that_crashed_is_done_by_the_nightly_once(redeemed, voids, 
     assert store.get_coupon(redeemed[0]).status == "active"  # restored in the request (C8)
     monkeypatch.setattr(tradein, "void_for_return", counting)
     for _ in range(2):
-        nightly.nightly_loyalty(date(2017, 8, 21))
+        nightly.run("nightly_loyalty", date(2017, 8, 21))
     assert voids == ["RET-1"]
     assert give_back("R-1", "RET-1").claims_voided == ["TI-1"]
 
@@ -115,14 +115,14 @@ def test_one_failing_return_does_not_stop_the_others_and_is_retried_next_run(now
         return []
 
     monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", void_fails_for_a)
-    summary = nightly.nightly_loyalty(date(2017, 8, 21))
+    summary = nightly.run("nightly_loyalty", date(2017, 8, 21))
     assert summary["returns_completed"] == 1
     assert summary["failures"] == [{"id": "RET-R-A", "reason": "RuntimeError"}]
     assert receipt_store.get_return("RET-R-B").owed == frozenset()
     assert receipt_store.get_return("RET-R-A").owed == {"claim_void"}
 
     monkeypatch.setattr("chalicelib.tradein.inspection.void_for_return", lambda event: [])
-    summary = nightly.nightly_loyalty(date(2017, 8, 22))
+    summary = nightly.run("nightly_loyalty", date(2017, 8, 22))
     assert (summary["returns_completed"], summary["failures"]) == (1, [])
     assert receipt_store.get_return("RET-R-A").owed == frozenset()
 

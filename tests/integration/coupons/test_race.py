@@ -13,7 +13,7 @@ from chalicelib.coupons import service, store
 from chalicelib.coupons.models import RedemptionModel
 from chalicelib.errors import Conflict
 from chalicelib.loyalty import accounts
-from chalicelib.loyalty import jobs as loyalty_jobs
+from tests.nights import loyalty_night
 
 from .conftest import NOW, make_line, record_receipt
 
@@ -50,7 +50,7 @@ def test_concurrent_redemptions_of_one_coupon_have_exactly_one_winner(moto_serve
     travel(NOW)
     accounts.join("m-1", "m-1@example.com", "Ann", "Smit", None, False, False)
     record_receipt("earn", "m-1", (make_line(price=300_000),), "2017-07-01T12:00")
-    loyalty_jobs.run_nightly(clock.today())
+    loyalty_night(clock.today())
     contested = flows.convert_points("m-1", 2000, "k-1").coupon.code
     retried = flows.convert_points("m-1", 2000, "k-2").coupon.code
 

@@ -10,11 +10,12 @@ import pytest
 
 from chalicelib import flows, nightly
 from chalicelib.clock import AMSTERDAM
-from chalicelib.coupons import jobs, service, store
+from chalicelib.coupons import service, store
 from chalicelib.coupons.models import CouponModel
 from chalicelib.errors import Conflict
 from chalicelib.events import ReceiptReturned
 from chalicelib.loyalty import earning
+from tests.nights import coupon_expiry
 
 from .conftest import make_line, record_receipt
 
@@ -110,12 +111,12 @@ def test_the_nightly_run_expires_coupons_after_their_last_day_and_is_rerun_safe(
         raise AssertionError("the nightly run must query the expiry index, not scan")
 
     monkeypatch.setattr(CouponModel, "scan", no_scan)
-    assert jobs.expire_coupons(date(2018, 8, 9)) == {"expired": 0, "due": 0}
+    assert _expired(coupon_expiry(date(2018, 8, 9))) == (0, 0)
     # a missed night is caught up: everything before the run's date
-    assert jobs.expire_coupons(date(2018, 9, 1)) == {"expired": 2, "due": 2}
+    assert _expired(coupon_expiry(date(2018, 9, 1))) == (2, 2)
     assert statuses([keep.code, use.code, lapse.code]) == ["expired", "used", "expired"]
-    assert jobs.expire_coupons(date(2018, 9, 1)) == {"expired": 0, "due": 0}
-    assert nightly.nightly_loyalty(date(2018, 9, 2))["coupons"] == {"expired": 0, "due": 0}
+    assert _expired(coupon_expiry(date(2018, 9, 1))) == (0, 0)
+    assert _expired(nightly.run("nightly_loyalty", date(2018, 9, 2))) == (0, 0)
 
 
 @pytest.mark.rule("C2", "C8")
@@ -127,7 +128,7 @@ def test_a_coupon_restored_after_its_last_day_is_expired_and_caught_by_the_next_
     assert service.restore_for_return(ReceiptReturned(gone, "RET-1", AT)) == redeemed["codes"]
     page, _ = flows.list_coupons(redeemed["member"], 50, None)
     assert [s for _, s in page] == ["expired", "expired"]
-    assert jobs.expire_coupons(date(2018, 9, 1))["expired"] == 2
+    assert coupon_expiry(date(2018, 9, 1))["coupons_expired"] == 2
     assert statuses(redeemed["codes"]) == ["expired", "expired"]
 
 
@@ -169,3 +170,8 @@ def test_a_restore_cancelled_by_a_concurrent_writer_is_retried_and_never_lost(re
     assert statuses(redeemed["codes"]) == ["used", "used"]
     assert service.restore_for_return(event) == redeemed["codes"]  # one more conflict, then done
     assert statuses(redeemed["codes"]) == ["active", "active"]
+
+
+def _expired(summary: dict[str, Any]) -> tuple[int, int]:
+    """Coupons expired and found due by a night (C2)."""
+    return summary["coupons_expired"], summary["coupons_due"]

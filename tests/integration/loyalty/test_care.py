@@ -9,8 +9,9 @@ import pytest
 
 from chalicelib import flows
 from chalicelib.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
-from chalicelib.loyalty import accounts, care, history_store, jobs, lot_store, member_store
+from chalicelib.loyalty import accounts, care, history_store, lot_store, member_store
 from tests.integration.loyalty.conftest import assert_ledger_consistent
+from tests.nights import loyalty_night
 
 
 @pytest.mark.rule("L13")
@@ -55,7 +56,7 @@ def test_a_positive_adjustment_is_event_points_available_at_once_valid_one_year(
     assert history_store.get_entry("m-1", "adjusted#adj-1")[1] == "Goodwill: late delivery"
     assert_ledger_consistent("m-1")
     # L7: gone the day after its last valid day
-    assert jobs.run_nightly(date(2018, 8, 10))["points_expired"] == 325
+    assert loyalty_night(date(2018, 8, 10))["points_expired"] == 325
 
 
 @pytest.mark.rule("L12")
@@ -78,7 +79,7 @@ def test_a_negative_adjustment_takes_the_soonest_expiring_points_first(member, b
     travel("2017-08-10T14:00")
     member("m-1")  # welcome 250, expires 2018-08-09
     buy("R1", "m-1", price=50_000, when="2017-07-01T10:00")
-    jobs.run_nightly(date(2017, 8, 10))  # R1's 500 base points, expire 2019-06-30
+    loyalty_night(date(2017, 8, 10))  # R1's 500 base points, expire 2019-06-30
     done, created = care.adjust_points("m-1", "adj-neg", -300, "Points given twice by mistake")
     assert created and done.points == -300
     assert lot_store.get_lot("m-1", "welcome#m-1").remaining == 0

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from chalicelib import db, flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Unprocessable
-from chalicelib.loyalty import accounts, earning, jobs, member_store, spending
+from chalicelib.loyalty import accounts, earning, member_store, spending
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_line, make_receipt
+from tests.nights import loyalty_night
 
 EXAMPLES = itertools.count()
 
@@ -77,7 +78,7 @@ def test_balances_always_equal_the_sum_of_the_lots(aws, steps):
             elif step[0] == "night":
                 now += timedelta(days=step[1])
                 clock.move_to(now)
-                jobs.run_nightly(now.date())
+                loyalty_night(now.date())
             elif step[0] == "consent":
                 accounts.update_profile(members[step[1]], {"partner_data_sharing": True})
             for member_id in members:
@@ -85,7 +86,7 @@ def test_balances_always_equal_the_sum_of_the_lots(aws, steps):
         # a last run long after everything: nothing pending, nothing left to expire
         now += timedelta(days=3 * 366)
         clock.move_to(now)
-        jobs.run_nightly(now.date())
+        loyalty_night(now.date())
         for member_id in members:
             assert_ledger_consistent(member_id)
             balance = member_store.get_member(member_id).balance

@@ -9,8 +9,9 @@ import pytest
 from chalicelib import db, flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Conflict, Gone, NotFound, Unprocessable
-from chalicelib.loyalty import accounts, earning, history_store, jobs, lot_store, member_store, merging, spending
+from chalicelib.loyalty import accounts, earning, history_store, lot_store, member_store, merging, spending
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_receipt
+from tests.nights import loyalty_night
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def old_account(member, buy, travel):
     member("m-old", sharing=True)
     buy("R1", "m-old", price=10_000, when="2017-07-01T10:00")
     buy("R2", "m-old", price=20_000)
-    jobs.run_nightly(date(2017, 8, 10))
+    loyalty_night(date(2017, 8, 10))
     travel("2017-08-20T10:00")
     member("m-new")
     return "m-old"
@@ -65,7 +66,7 @@ def test_merge_moves_lots_receipts_history_and_coupons_and_closes_the_old_accoun
     assert_ledger_consistent("m-new")
     assert_ledger_consistent("m-old")
     # the moved pending lot matures on the new account
-    jobs.run_nightly(date(2017, 9, 9))
+    loyalty_night(date(2017, 9, 9))
     assert member_store.get_member("m-new").balance.pending == 0
     assert_ledger_consistent("m-new")
 

@@ -8,9 +8,10 @@ import pytest
 from botocore.client import BaseClient
 
 from chalicelib import db
-from chalicelib.loyalty import history_store, jobs, lot_store, maturation, member_store, rules, spending
+from chalicelib.loyalty import history_store, lot_store, maturation, member_store, rules, spending
 from chalicelib.loyalty.rules import Lot
 from tests.integration.loyalty.conftest import assert_ledger_consistent
+from tests.nights import loyalty_night
 
 
 @pytest.mark.rule("L7")
@@ -18,14 +19,14 @@ def test_points_expire_in_the_run_after_their_last_valid_day(member, buy, travel
     travel("2017-08-10T14:00")
     member("m-1")  # welcome points valid until 2018-08-09
     buy("R1", "m-1", price=10_000)  # base points valid until 2019-08-09
-    jobs.run_nightly(date(2017, 9, 9))
-    assert jobs.run_nightly(date(2018, 8, 9))["lots_expired"] == 0
-    summary = jobs.run_nightly(date(2018, 8, 10))
+    loyalty_night(date(2017, 9, 9))
+    assert loyalty_night(date(2018, 8, 9))["lots_expired"] == 0
+    summary = loyalty_night(date(2018, 8, 10))
     assert (summary["lots_expired"], summary["points_expired"]) == (1, 250)
     assert member_store.get_member("m-1").balance.available == 100
     entries, _ = history_store.history_of("m-1", 1, None)
     assert (entries[0].type, entries[0].points) == ("expired", -250)
-    assert jobs.run_nightly(date(2019, 8, 10))["points_expired"] == 100
+    assert loyalty_night(date(2019, 8, 10))["points_expired"] == 100
     assert member_store.get_member("m-1").balance.available == 0
     assert_ledger_consistent("m-1")
 
@@ -36,7 +37,7 @@ def test_spent_lots_leave_the_expiry_work_list_and_only_the_rest_expires(member,
     member("m-1")
     with db.transaction() as tx:
         spending.add_spend(tx, spending.plan_spend("m-1", 200, date(2017, 8, 11), "coupon:x"))
-    summary = jobs.run_nightly(date(2018, 8, 10))
+    summary = loyalty_night(date(2018, 8, 10))
     assert (summary["lots_expired"], summary["points_expired"]) == (1, 50)
     assert_ledger_consistent("m-1")
 
@@ -47,9 +48,9 @@ def test_a_missed_night_is_caught_up_and_a_rerun_changes_nothing(member, buy, tr
     member("m-1")
     buy("R1", "m-1", price=10_000, when="2017-08-01T10:00")
     buy("R2", "m-1", price=20_000, when="2017-08-05T10:00")
-    first = jobs.run_nightly(date(2017, 9, 20))  # nothing ran since August
+    first = loyalty_night(date(2017, 9, 20))  # nothing ran since August
     assert (first["lots_matured"], first["points_matured"]) == (2, 300)
-    second = jobs.run_nightly(date(2017, 9, 20))
+    second = loyalty_night(date(2017, 9, 20))
     assert (second["lots_matured"], second["points_matured"], second["lots_expired"]) == (0, 0, 0)
     assert member_store.get_member("m-1").balance.available == 550
     assert_ledger_consistent("m-1")
@@ -76,10 +77,10 @@ def test_a_run_resumed_after_a_crash_moves_each_lot_once(member, buy, travel, mo
 
     monkeypatch.setattr(maturation, "mature_lot", crash_after_two)
     with pytest.raises(ProcessDied):
-        jobs.run_nightly(date(2017, 9, 9))
+        loyalty_night(date(2017, 9, 9))
     monkeypatch.undo()
     assert member_store.get_member("m-1").balance.pending == 200
-    resumed = jobs.run_nightly(date(2017, 9, 9))
+    resumed = loyalty_night(date(2017, 9, 9))
     assert resumed["lots_matured"] == 2
     assert member_store.get_member("m-1").balance.available == 650
     assert_ledger_consistent("m-1")
@@ -91,7 +92,7 @@ def test_a_stale_index_entry_is_skipped_by_the_lots_condition(member, buy, trave
     member("m-1")
     buy("R1", "m-1", price=10_000)
     stale = lot_store.get_lot("m-1", "receipt#R1")
-    jobs.run_nightly(date(2017, 9, 9))
+    loyalty_night(date(2017, 9, 9))
     counts = maturation.NightlyCounts()
     maturation.mature_lot(stale, date(2017, 9, 9), counts)
     assert (counts.lots_matured, counts.skipped) == (0, 1)
@@ -122,7 +123,7 @@ def test_the_nightly_cost_follows_the_due_lots_not_the_table(member, buy, travel
     buy("due-2", "m-1", price=5_000, when="2017-07-02T10:00")
 
     calls = _count_requests(monkeypatch)
-    summary = jobs.run_nightly(date(2017, 8, 10))
+    summary = loyalty_night(date(2017, 8, 10))
     shards = 8
     assert summary["lots_matured"] == 2
     assert "Scan" not in calls
@@ -135,7 +136,7 @@ def test_the_nightly_cost_follows_the_due_lots_not_the_table(member, buy, travel
     assert calls.get("TransactWriteItems", 0) == 2 * per_lot["TransactWriteItems"]
 
     calls.clear()
-    assert jobs.run_nightly(date(2017, 8, 10))["lots_matured"] == 0
+    assert loyalty_night(date(2017, 8, 10))["lots_matured"] == 0
     assert calls == {"Query": 3 * shards}
 
 
@@ -156,7 +157,7 @@ def test_the_lots_of_a_page_move_in_one_transaction_without_reads(member, buy, t
     travel("2017-08-10T14:00")
     shards = _due_lots(member, buy, 20, 3)
     calls = _count_requests(monkeypatch)
-    summary = jobs.run_nightly(date(2017, 8, 10))
+    summary = loyalty_night(date(2017, 8, 10))
     assert (summary["lots_matured"], summary["points_matured"], summary["failures"]) == (60, 20 * 33, [])
     assert calls.get("TransactWriteItems") == len(shards)  # one per shard with due lots
     assert "GetItem" not in calls and "BatchGetItem" not in calls
@@ -165,7 +166,7 @@ def test_the_lots_of_a_page_move_in_one_transaction_without_reads(member, buy, t
         assert_ledger_consistent(f"m-{m}")
     # a year on, the welcome points of all 20 expire the same way
     calls.clear()
-    summary = jobs.run_nightly(date(2018, 8, 10))
+    summary = loyalty_night(date(2018, 8, 10))
     assert (summary["lots_expired"], summary["points_expired"]) == (20, 20 * 250)
     assert calls.get("TransactWriteItems", 0) <= 8 and "GetItem" not in calls
     for m in range(20):
@@ -180,7 +181,7 @@ def test_a_batch_with_a_member_in_debt_falls_back_to_one_lot_at_a_time(member, b
     _due_lots(member, buy, 6, 2)
     with db.transaction() as tx:  # a debt left by an earlier return (L11)
         member_store.add_balance_change(tx, "m-3", debt=15)
-    summary = jobs.run_nightly(date(2017, 8, 10))
+    summary = loyalty_night(date(2017, 8, 10))
     assert (summary["lots_matured"], summary["debt_settled"], summary["failures"]) == (12, 15, [])
     assert member_store.get_member("m-3").balance == rules.Balance(pending=0, available=250 + 21 - 15, debt=0)
     for m in (0, 1, 2, 4, 5):
@@ -200,13 +201,13 @@ def test_one_bad_lot_in_a_batch_never_blocks_the_others(member, buy, travel, mon
         real(tx, before, after)
 
     monkeypatch.setattr(lot_store, "add_lot_change", refuse_m2)
-    summary = jobs.run_nightly(date(2017, 8, 10))
+    summary = loyalty_night(date(2017, 8, 10))
     assert summary["lots_matured"] == 10
     assert sorted(f["id"] for f in summary["failures"]) == ["lot:m-2#receipt#R2-0", "lot:m-2#receipt#R2-1"]
     assert {f["reason"] for f in summary["failures"]} == {"RuntimeError"}
     assert member_store.get_member("m-2").balance.pending == 21
     monkeypatch.undo()
-    retried = jobs.run_nightly(date(2017, 8, 10))  # the next run retries them
+    retried = loyalty_night(date(2017, 8, 10))  # the next run retries them
     assert (retried["lots_matured"], retried["failures"]) == (2, [])
     for m in range(6):
         assert member_store.get_member(f"m-{m}").balance == rules.Balance(pending=0, available=271)

@@ -73,9 +73,9 @@ def test_add_spend_refuses_a_spend_over_too_many_lots(member, buy, travel, monke
     member("m-1")
     for i in range(3):
         buy(f"R{i}", "m-1", price=1_000, when="2016-11-01T10:00")
-    from chalicelib.loyalty import jobs
+    from tests.nights import loyalty_night
 
-    jobs.run_nightly(date(2017, 1, 10))
+    loyalty_night(date(2017, 1, 10))
     monkeypatch.setenv("SPEND_MAX_LOTS", "2")
     with pytest.raises(Unprocessable) as refused, db.transaction() as tx:
         spending.add_spend(tx, spending.plan_spend("m-1", 275, date(2017, 1, 10), "coupon:frag"))

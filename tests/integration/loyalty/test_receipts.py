@@ -8,8 +8,9 @@ import pytest
 
 from chalicelib import db
 from chalicelib.errors import Conflict, NotFound, Unprocessable
-from chalicelib.loyalty import earning, history_store, jobs, lot_store, member_store, receipt_store
+from chalicelib.loyalty import earning, history_store, lot_store, member_store, receipt_store
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_line, make_receipt
+from tests.nights import loyalty_night
 
 
 @pytest.mark.rule("L1", "L2", "L4", "L6")
@@ -65,9 +66,9 @@ def test_points_become_available_on_purchase_date_plus_30_in_the_nightly_run(mem
     travel("2017-08-10T14:00")
     member("m-1")
     buy("R1", "m-1", price=20_000)
-    assert jobs.run_nightly(date(2017, 9, 8))["lots_matured"] == 0  # day 30 of the return period
+    assert loyalty_night(date(2017, 9, 8))["lots_matured"] == 0  # day 30 of the return period
     assert member_store.get_member("m-1").balance.pending == 200
-    assert jobs.run_nightly(date(2017, 9, 9))["lots_matured"] == 1
+    assert loyalty_night(date(2017, 9, 9))["lots_matured"] == 1
     balance = member_store.get_member("m-1").balance
     assert (balance.pending, balance.available) == (0, 450)
     entries, _ = history_store.history_of("m-1", 10, None)
@@ -86,7 +87,7 @@ def test_an_anonymous_receipt_registered_late_matures_in_the_next_run(member, bu
     assert member_store.get_member("m-1").balance.pending == 300
     again, created_again = earning.register_receipt("m-1", "R1")
     assert not created_again and again == result
-    jobs.run_nightly(date(2017, 10, 2))
+    loyalty_night(date(2017, 10, 2))
     assert member_store.get_member("m-1").balance.available == 550
     assert [r.receipt.receipt_id for r in earning.receipts("m-1", 10, None)[0]] == ["R1"]
     assert_ledger_consistent("m-1")

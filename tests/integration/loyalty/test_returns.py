@@ -10,8 +10,9 @@ from chalicelib import db, flows
 from chalicelib.clock import AMSTERDAM
 from chalicelib.errors import Conflict, NotFound, Unprocessable
 from chalicelib.events import ReceiptReturned
-from chalicelib.loyalty import earning, history_store, jobs, lot_store, member_store, receipt_store, returns, spending
+from chalicelib.loyalty import earning, history_store, lot_store, member_store, receipt_store, returns, spending
 from tests.integration.loyalty.conftest import assert_ledger_consistent, make_line
+from tests.nights import loyalty_night
 
 AT = datetime(2017, 8, 20, 10, tzinfo=AMSTERDAM)
 
@@ -52,7 +53,7 @@ def test_a_return_in_the_pending_period_reduces_the_pending_points(member, buy, 
     assert result.coupons_restored == ["CPN-1"] and result.claims_voided == ["TI-7"]
     assert member_store.get_member("m-1").balance.pending == 0
     assert lot_store.get_lot("m-1", "receipt#R1").status == "reversed"
-    assert jobs.run_nightly(date(2017, 9, 9))["lots_matured"] == 0
+    assert loyalty_night(date(2017, 9, 9))["lots_matured"] == 0
     assert_ledger_consistent("m-1")
 
 
@@ -113,7 +114,7 @@ def test_a_return_after_maturation_claws_back_and_a_shortfall_becomes_debt(membe
     travel("2017-08-10T14:00")
     member("m-1")  # 250 welcome points
     buy("R1", "m-1", price=50_000)
-    jobs.run_nightly(date(2017, 9, 9))
+    loyalty_night(date(2017, 9, 9))
     assert member_store.get_member("m-1").balance.available == 750
     with db.transaction() as tx:
         spending.add_spend(
@@ -127,7 +128,7 @@ def test_a_return_after_maturation_claws_back_and_a_shortfall_becomes_debt(membe
     assert_ledger_consistent("m-1")
     # L11: the next points that become available settle the debt first.
     buy("R2", "m-1", price=60_000, when="2017-09-15T10:00")
-    summary = jobs.run_nightly(date(2017, 10, 15))
+    summary = loyalty_night(date(2017, 10, 15))
     assert summary["debt_settled"] == 450
     balance = member_store.get_member("m-1").balance
     assert (balance.available, balance.debt) == (150, 0)
@@ -141,7 +142,7 @@ def test_a_claw_back_takes_the_receipts_own_lot_first(member, buy, travel, effec
     travel("2017-08-10T14:00")
     member("m-1")
     buy("R1", "m-1", price=20_000)
-    jobs.run_nightly(date(2017, 9, 9))
+    loyalty_night(date(2017, 9, 9))
     travel("2017-09-12T10:00")
     result, _ = give_back("R1", "ret-1", ("1", 1))
     assert result.points_reversed == 200

@@ -139,9 +139,9 @@ class Driver:
         return self.api(method, path, self.auth("bo-1", "backoffice"), body)
 
     def nightly(self, day: str) -> dict[str, Any]:
-        from chalicelib.tradein.jobs import run_nightly
+        from tests.nights import tradein_night
 
-        return run_nightly(date.fromisoformat(day))
+        return tradein_night(date.fromisoformat(day))
 
 
 def sent_messages() -> list[Any]:

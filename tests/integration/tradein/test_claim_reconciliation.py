@@ -111,7 +111,7 @@ def test_claims_reconcile_and_their_liability_follows_the_nights_until_an_inject
     night = run_job("nightly_tradein", "2017-09-21")
 
     assert night["status"] == "done"  # item failures, not a failed unit
-    assert sorted(f["id"] + " " + f["reason"] for f in night["failures"]) == sorted(
+    assert sorted(f["id"] + " " + f["reason"] for f in night["failures"]) == sorted(  # claim numbers are random
         [
             *[f"batch:{batch_id} RECONCILIATION_MISMATCH: batch_amount"] * units,
             f"claim:{first} RECONCILIATION_MISMATCH: claim_illegal_transition",

@@ -254,7 +254,7 @@ def test_the_loyalty_nightly_voids_a_claim_whose_return_died_after_its_ledger_wr
     """The return's request crashed before the void and the till never resent it: the loyalty
     nightly's catch-up of returns owing effects voids the claim (the trade-in nightly reads no
     open claims for it any more)."""
-    from chalicelib.nightly import nightly_loyalty
+    from chalicelib import nightly
 
     number = _awaiting_device(tradein)
 
@@ -266,9 +266,9 @@ def test_the_loyalty_nightly_voids_a_claim_whose_return_died_after_its_ledger_wr
     status, _ = tradein.api("POST", "/receipts/R-1/returns", tradein.auth("pos-1", "pos"), body)
     assert status == 500 and claim(number).status == "awaiting_device"
     monkeypatch.undo()
-    assert nightly_loyalty(date(2017, 9, 13))["returns_completed"] == 1
+    assert nightly.run("nightly_loyalty", date(2017, 9, 13))["returns_completed"] == 1
     assert claim(number).status == "void" and claim(number).void_return_id == "RT-1"
-    assert nightly_loyalty(date(2017, 9, 13))["returns_completed"] == 0
+    assert nightly.run("nightly_loyalty", date(2017, 9, 13))["returns_completed"] == 0
 
 
 @pytest.mark.rule("T12")

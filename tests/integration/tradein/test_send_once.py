@@ -21,6 +21,7 @@ from chalicelib.sales import Line, Receipt
 from chalicelib.tradein import campaigns, jobs, lifecycle, rules, store
 from chalicelib.tradein.registration import Registration
 from tests.integration.tradein.helpers import PDF, claim, sent_messages
+from tests.nights import tradein_night
 
 ADDRESS = rules.Address(street="Damstraat", house_number=12, postcode="1012 JS", city="Amsterdam", country="NL")
 PARTICIPANT = rules.Participant(
@@ -116,7 +117,7 @@ def test_overlapping_nightly_runs_send_each_owed_e_mail_once(moto_server, monkey
     monkeypatch.setattr(mail, "send", real_send)
     assert _ses_sent() == []
 
-    results = _race(5, lambda: jobs.run_nightly(clock.today()))
+    results = _race(5, lambda: tradein_night(clock.today()))
 
     assert [r["failures"] for r in results] == [[]] * 5
     assert sum(r["emails_sent"] for r in results) == 3
