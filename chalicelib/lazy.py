@@ -13,23 +13,28 @@ services behind the routes (and PynamoDB, boto3 and the models under them) are b
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from types import ModuleType
+from typing import Any
+
+
+class _LazyModule(ModuleType):
+    """Stands in for a module until an attribute is asked for, then imports it and answers from
+    it. Not importlib's LazyLoader: before Python 3.12.3 that one is not thread-safe (a second
+    thread asking during the first use sees a half-executed module: an AttributeError under
+    `chalice local` and any threaded caller). `import_module` is: a second thread waits for the
+    module to finish."""
+
+    def __getattr__(self, attr: str) -> Any:  # only for what the stand-in itself does not have
+        return getattr(importlib.import_module(self.__name__), attr)
 
 
 def lazy_module(name: str) -> ModuleType:
-    """`name`, executed at the first attribute access (importlib's documented LazyLoader recipe)."""
+    """`name`, imported at the first attribute access (the real module once it is loaded)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
+    if importlib.util.find_spec(name) is None:
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)  # as `import parent.child` would
-    return module
+    return _LazyModule(name)

@@ -306,7 +306,7 @@ def assert_matured_once(count: int, run_id: str, exact_counts: bool = True) -> d
     assert run is not None and run["status"] == "done", {k: run.get(k) for k in ("failures", "failed_units", "summary")}
     assert int(run["outstanding"]) == 0
     counted = run["summary"]["lots_matured"]
-    assert counted == count if exact_counts else 1 <= counted <= count, run["summary"]
+    assert counted == count if exact_counts else 0 <= counted <= count, run["summary"]
     for i in range(count):
         balance = member_store.get_member(f"m-{i}").balance
         assert (balance.available, balance.pending) == (250 + 1000, 0), (i, balance)
@@ -348,7 +348,8 @@ def test_fan_out_workers_on_one_unit(racing, figure, monkeypatch):
         rounds += 1
     # A finding (README "Reliability"): workers racing on one segment each mature part of its
     # lots and only one records the segment with its own part, so the run's counts may fall
-    # short; never over (nothing counted twice) and the balances are exact.
+    # short (to 0 when the recorder's batch lost to another's); never over (nothing counted
+    # twice) and the balances are exact.
     summary = assert_matured_once(N, run_id, exact_counts=False)
     figure("race fan-out workers on one unit", n=N, messages=rounds, outcomes=dict(answers),
            lots_matured=summary["lots_matured"])  # fmt: skip
