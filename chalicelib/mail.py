@@ -5,21 +5,14 @@ Never logs the recipient (T15): callers pass an id to log instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
 from chalicelib.db import client
+from chalicelib.message import Email
 from chalicelib.observability import logger
 
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    subject: str
-    text: str
-    html: str | None = None
+__all__ = ["Email", "MailNotSent", "send"]
 
 
 class MailNotSent(Exception):

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.mail import Email
+from chalicelib.message import Email
 from chalicelib.tradein import outbox
 
 _MONTHS = (

@@ -11,7 +11,7 @@ from typing import Any, get_args
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.mail import Email
+from chalicelib.message import Email
 from chalicelib.tradein import outbox
 from chalicelib.tradein.emails import compose, dutch_date, euro, tracking_url
 from chalicelib.tradein.masking import mask_iban
