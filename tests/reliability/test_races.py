@@ -5,7 +5,6 @@ the outcomes counted."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,30 +24,11 @@ from tests.factories import make_line
 from tests.integration.loyalty.conftest import assert_ledger_consistent
 from tests.integration.tradein.helpers import PDF, sent_messages
 from tests.nights import loyalty_night
+from tests.threads import race
 
 N = 20
 NOW = "2017-08-10T14:00"
 BASKET = (make_line("tv", 90_000),)
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Every call on its own thread, released at once; each outcome a value or the error raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[i] = calls[i]()
-        except Exception as exc:
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def kinds(outcomes: list[Any]) -> dict[str, int]:

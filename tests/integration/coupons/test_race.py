@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from chalicelib import clock, flows
@@ -14,31 +10,12 @@ from chalicelib.coupons.models import RedemptionModel
 from chalicelib.errors import Conflict
 from chalicelib.loyalty import accounts
 from tests.nights import loyalty_night
+from tests.threads import race
 
 from .conftest import NOW, make_line, record_receipt
 
 BASKET = (make_line("tv", 90_000),)
 RACERS = 6
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Start every call at the same moment on its own thread; each outcome is a value or an error."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[i] = calls[i]()
-        except Exception as exc:
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.slow
