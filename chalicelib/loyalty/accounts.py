@@ -61,6 +61,12 @@ class Profile:
     expiring: list[Expiring]
 
 
+def not_enough_points(member: Member, points: int) -> Unprocessable:
+    """L10's refusal of a spend beyond the available points (conversion, adjustment alike)."""
+    details = {"available": member.balance.available, "required": points}
+    return Unprocessable("INSUFFICIENT_POINTS", "Not enough available points", details)
+
+
 def require_active_member(member_id: str) -> Member:
     """The member, or 404 MEMBER_NOT_FOUND, or 410 ACCOUNT_MERGED once merged into another (L13)."""
     member = member_store.get_member(member_id)

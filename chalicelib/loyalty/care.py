@@ -123,11 +123,7 @@ def _add_award(tx: TransactWrite, member: rules.Member, adjustment_id: str, poin
 
 def _take(tx: TransactWrite, member: rules.Member, points: int) -> dict[str, int]:
     """L10: take available points, soonest-expiring lots first; 422 beyond them."""
-    short = Unprocessable(
-        "INSUFFICIENT_POINTS",
-        "Not enough available points",
-        {"available": member.balance.available, "required": points},
-    )
+    short = accounts.not_enough_points(member, points)
     if member.balance.available < points:
         raise short
     lots = {lot.lot_id: lot for lot in lot_store.open_lots_of(member.member_id)}

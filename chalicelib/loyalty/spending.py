@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Unprocessable
-from chalicelib.loyalty import history_store, lot_store, member_store, rules
+from chalicelib.loyalty import accounts, history_store, lot_store, member_store, rules
 from chalicelib.loyalty.accounts import (
     ledger_entry,
     refuse_if_merged,
@@ -46,11 +46,7 @@ def plan_spend(member_id: str, points: int, today: date, ref: str, member: Membe
     if member is None or member.member_id != member_id:
         member = require_active_member(member_id)
     refuse_if_merged(member)
-    short = Unprocessable(
-        "INSUFFICIENT_POINTS",
-        "Not enough available points",
-        {"available": member.balance.available, "required": points},
-    )
+    short = accounts.not_enough_points(member, points)
     if member.balance.available < points:
         raise short
     lots = {lot.lot_id: lot for lot in lot_store.open_lots_of(member_id)}
